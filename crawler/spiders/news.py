@@ -1,0 +1,203 @@
+"""One generic spider for every source; the source's ``kind`` picks the discovery parser.
+
+One spider rather than one per kind, so that an article listed by both a feed
+and a sitemap shares one dupefilter and is fetched once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from crawler.items import Article, FetchFailure
+from crawler.sources import Source, load_sources
+
+# Minimum body text for a page to count as an article rather than an index,
+# teaser or error page. CJK packs more meaning per character.
+MIN_ARTICLE_CHARS = {"ko": 80, "ja": 80, "zh": 60}
+DEFAULT_MIN_ARTICLE_CHARS = 200
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:300]
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(self, sources: str | None = None, source: str | None = None, site: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._sources_arg = sources
+        self._only_arg = [s for s in (source or "").split(",") if s]
+        self._site_arg = site
+        self.sources: list[Source] = []
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):  # type: ignore[no-untyped-def]
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        spider.sources = load_sources(
+            spider._sources_arg or s.get("REAIM_SOURCES"),
+            only=spider._only_arg or s.getlist("REAIM_SOURCE_IDS") or None,
+            site=spider._site_arg or s.get("REAIM_SITE"),
+        )
+        return spider
+
+    # --- start -----------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        parsers = {"rss": self.parse_feed, "atom": self.parse_feed, "sitemap": self.parse_sitemap,
+                   "section": self.parse_section}
+        for source in self.sources:
+            for url in source.urls:
+                yield scrapy.Request(
+                    url,
+                    callback=parsers[source.kind],
+                    errback=self.on_error,
+                    meta={"source": source, "section_depth": 0, "discovery_doc": True},
+                    dont_filter=True,
+                )
+
+    def _count(self, source: Source, what: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"source/{source.id}/{what}")
+
+    def _article_request(self, url: str, source: Source, via: str, discovery: dict[str, Any]) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={"source": source, "discovered_via": via, "discovery": discovery},
+        )
+
+    # --- discovery -------------------------------------------------------
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        """RSS 2.0 and Atom: one request per item, with the feed's date and title kept."""
+        source: Source = response.meta["source"]
+        self._count(source, "discovery_pages")
+        sel = response.selector
+        sel.remove_namespaces()
+        items = sel.xpath("//item | //entry")
+        if not items:
+            yield FetchFailure(response.url, source.id, "discovery", "feed has no items (not RSS or Atom?)")
+            return
+        for item in items:
+            link = item.xpath("link/@href[../@rel='alternate' or not(../@rel)]").get() or item.xpath(
+                "link/text()"
+            ).get() or item.xpath("guid[not(@isPermaLink='false')]/text()").get()
+            if not link:
+                continue
+            discovery = {
+                "feed_url": response.url,
+                "title": (item.xpath("title/text()").get() or "").strip() or None,
+                "published": (item.xpath("pubDate/text() | published/text() | date/text() | updated/text()").get() or "").strip() or None,
+            }
+            yield self._article_request(response.urljoin(link.strip()), source, source.kind, discovery)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """Sitemaps, sitemap indexes and Google News sitemaps.
+
+        Parsed here rather than with SitemapSpider because that drops the
+        news:* fields, which carry the publication date, title and keywords.
+        """
+        source: Source = response.meta["source"]
+        self._count(source, "discovery_pages")
+        sel = response.selector
+        sel.remove_namespaces()
+        for loc in sel.xpath("//sitemapindex/sitemap/loc/text()").getall():
+            yield response.follow(loc.strip(), callback=self.parse_sitemap, errback=self.on_error,
+                                  meta={"source": source, "discovery_doc": True})
+        for url in sel.xpath("//urlset/url"):
+            loc = (url.xpath("loc/text()").get() or "").strip()
+            if not loc:
+                continue
+            discovery = {
+                "sitemap_url": response.url,
+                "lastmod": url.xpath("lastmod/text()").get(),
+                "published": url.xpath("news/publication_date/text()").get(),
+                "title": url.xpath("news/title/text()").get(),
+                "language": url.xpath("news/publication/language/text()").get(),
+                "keywords": url.xpath("news/keywords/text()").get(),
+            }
+            discovery = {k: v.strip() if isinstance(v, str) else v for k, v in discovery.items() if v}
+            yield self._article_request(response.urljoin(loc), source, "sitemap", discovery)
+
+    def parse_section(self, response: Response) -> Iterator[Any]:
+        """Section and search pages: article links by ``allow``/``deny``, listing links by ``follow``."""
+        source: Source = response.meta["source"]
+        depth = response.meta.get("section_depth", 0)
+        self._count(source, "discovery_pages")
+        articles = LinkExtractor(allow=source.allow, deny=source.deny, unique=True)
+        for link in articles.extract_links(response):
+            yield self._article_request(link.url, source, "section", {"section_url": response.url, "anchor": link.text.strip() or None})
+        if source.follow and depth < source.max_depth:
+            listings = LinkExtractor(allow=source.follow, deny=source.deny, unique=True)
+            for link in listings.extract_links(response):
+                yield scrapy.Request(link.url, callback=self.parse_section, errback=self.on_error,
+                                     meta={"source": source, "section_depth": depth + 1, "discovery_doc": True})
+
+    # --- articles --------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        from crawler.charset import decode_html
+        from crawler.extract import extract_article
+
+        source: Source = response.meta["source"]
+        self._count(source, "pages")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        if content_type and not any(t in content_type for t in ("html", "xml")):
+            yield FetchFailure(response.url, source.id, "extract", f"not an HTML page ({content_type})")
+            return
+        decoded = decode_html(response.body, content_type, source.language)
+        discovery: dict[str, Any] = dict(response.meta.get("discovery") or {})
+        try:
+            article: Article = extract_article(
+                decoded.text,
+                response.url,
+                source_timezone=source.timezone,
+                fallback_published=discovery.get("published"),
+                http_headers={k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v},
+            )
+        except Exception as exc:  # an extractor bug must not abort the crawl
+            yield FetchFailure(response.url, source.id, "extract", _one_line(f"{type(exc).__name__}: {exc}"))
+            return
+        minimum = MIN_ARTICLE_CHARS.get(source.language, DEFAULT_MIN_ARTICLE_CHARS)
+        if not article.text or len(article.text) < minimum:
+            self._count(source, "not_articles")
+            return
+        if response.url != (response.request.url if response.request else response.url):
+            article.aliases.append(response.request.url)  # type: ignore[union-attr]
+        if (req_url := response.meta.get("redirect_urls")):
+            article.aliases.extend(req_url)
+        article.source_id = source.id
+        article.outlet = source.name
+        article.country = source.country
+        article.discovered_via = response.meta.get("discovered_via")
+        article.discovery = discovery
+        article.fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        article.encoding = decoded.encoding
+        article.encoding_method = decoded.method
+        article.mojibake = decoded.mojibake
+        article.language_hints = {**article.language_hints, "source": source.language}
+        if discovery.get("language"):
+            article.language_hints.setdefault("sitemap", discovery["language"])
+        self._count(source, "articles")
+        yield article
+
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        source: Source | None = request.meta.get("source")
+        reason = _one_line(failure.getErrorMessage() or failure.type.__name__)
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        if status:
+            reason = f"HTTP {status}"
+        if source is not None:
+            self._count(source, "errors")
+            if request.meta.get("discovery_doc"):
+                self._count(source, "discovery_errors")
+        yield FetchFailure(request.url, source.id if source else None, "fetch", f"{failure.type.__name__}: {reason}")
