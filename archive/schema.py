@@ -1,0 +1,237 @@
+"""The archive's schema, declared in one place.
+
+Versioned changes are sqlite-utils ``Migrations`` (each runs once, recorded in
+``_sqlite_migrations``); everything that can be re-derived at any time (FTS,
+views, indexes) is in :func:`ensure_db_shape`, which is idempotent. Table and
+column names here are a public contract: users' SQL, saved Datasette queries
+and exports rely on them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+DEFAULT_DB = "reaim.db"
+
+migrations = Migrations("reaim-archive")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "id": str,
+            "name": str,
+            "language": str,
+            "country": str,
+            "timezone": str,
+            "kind": str,
+            "urls": str,  # JSON list
+            "updates": int,
+        },
+        pk="id",
+    )
+    db["events"].create(
+        {
+            "id": str,
+            "label": str,
+            "kind": str,
+            "start_date": str,
+            "end_date": str,
+            "place": str,
+            "country": str,
+            "labels": str,  # JSON: language -> label
+            "taxonomy_version": str,
+        },
+        pk="id",
+    )
+    db["themes"].create(
+        {"id": str, "label": str, "labels": str, "taxonomy_version": str},
+        pk="id",
+    )
+    db["articles"].create(
+        {
+            "id": str,
+            "url": str,
+            "canonical_url": str,
+            "source_id": str,
+            "outlet": str,
+            "country": str,
+            "title": str,
+            "text": str,
+            "language": str,
+            "language_confidence": float,
+            "language_method": str,
+            "published": str,
+            "published_month": str,
+            "published_raw": str,
+            "published_method": str,
+            "authors": str,
+            "section": str,
+            "image": str,
+            "relevant": int,
+            "relevance": float,
+            "relevance_evidence": str,
+            "primary_event": str,
+            "title_en": str,
+            "text_en": str,
+            "translation_status": str,
+            "translation_provider": str,
+            "translation_error": str,
+            "fingerprint": str,
+            "encoding": str,
+            "encoding_method": str,
+            "mojibake": int,
+            "discovered_via": str,
+            "discovery": str,
+            "provenance": str,
+            "extra": str,
+            "fetched_at": str,
+            "first_seen": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("primary_event", "events", "id"), ("source_id", "sources", "id")],
+    )
+    db["article_aliases"].create(
+        {"url": str, "article_id": str, "reason": str, "outlet": str, "first_seen": str},
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_events"].create(
+        {
+            "article_id": str,
+            "event_id": str,
+            "is_primary": int,
+            "score": float,
+            "evidence": str,
+            "taxonomy_version": str,
+        },
+        pk=("article_id", "event_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("event_id", "events", "id")],
+    )
+    db["article_themes"].create(
+        {
+            "article_id": str,
+            "theme_id": str,
+            "score": float,
+            "evidence": str,
+            "taxonomy_version": str,
+        },
+        pk=("article_id", "theme_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("theme_id", "themes", "id")],
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "command": str,
+            "started": str,
+            "ended": str,
+            "status": str,
+            "stats": str,
+            "summary": str,
+        },
+        pk="id",
+    )
+    db["failures"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "source_id": str,
+            "url": str,
+            "stage": str,
+            "error": str,
+            "at": str,
+        },
+        pk="id",
+    )
+    db["translation_cache"].create(
+        {
+            "key": str,
+            "provider": str,
+            "source_lang": str,
+            "target_lang": str,
+            "text_sha256": str,
+            "translated": str,
+            "chars": int,
+            "created": str,
+        },
+        pk="key",
+    )
+
+
+FTS_COLUMNS = ["title", "text", "title_en", "text_en"]
+
+VIEWS = {
+    # One row per archived article with its tags as JSON arrays, so that
+    # Datasette can facet on them with _facet_array.
+    "article_list": """
+        select
+          a.id, a.published, a.published_month, a.language, a.outlet, a.country,
+          a.title, a.title_en, a.primary_event,
+          (select json_group_array(event_id) from (
+              select event_id from article_events e where e.article_id = a.id
+              order by e.is_primary desc, e.score desc)) as events,
+          (select json_group_array(theme_id) from (
+              select theme_id from article_themes t where t.article_id = a.id
+              order by t.score desc)) as themes,
+          a.translation_status, a.canonical_url as url
+        from articles a
+        where a.relevant = 1
+    """,
+}
+
+INDEXES = [
+    ("articles", ["published"]),
+    ("articles", ["language"]),
+    ("articles", ["primary_event"]),
+    ("articles", ["source_id"]),
+    ("articles", ["translation_status"]),
+    ("articles", ["fingerprint"]),
+    ("article_aliases", ["article_id"]),
+    ("article_events", ["event_id"]),
+    ("article_themes", ["theme_id"]),
+    ("failures", ["run_id"]),
+]
+
+
+def ensure_db_shape(db: sqlite_utils.Database) -> None:
+    """Apply pending migrations, then (re)create FTS, views and indexes.
+
+    Safe to call on every open: each step checks before it creates.
+    """
+    migrations.apply(db)
+    if not db["articles"].detect_fts():
+        db["articles"].enable_fts(FTS_COLUMNS, create_triggers=True)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, replace=True)
+    for table, columns in INDEXES:
+        db[table].create_index(columns, if_not_exists=True)
+
+
+def default_db_path() -> str:
+    """``REAIM_DB`` when set, else ``./reaim.db``: the one rule every command follows."""
+    return os.environ.get("REAIM_DB") or DEFAULT_DB
+
+
+def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
+    """Open the archive with WAL and a busy timeout, and bring its shape up to date.
+
+    WAL lets Datasette read while a crawl writes; the busy timeout makes a
+    second writer wait instead of failing at once.
+    """
+    path = Path(path)
+    if not create and not path.exists():
+        raise FileNotFoundError(f"no archive at {path}")
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    ensure_db_shape(db)
+    return db
