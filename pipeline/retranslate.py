@@ -15,12 +15,12 @@ from crawler.items import Article
 from pipeline.tag import tag_article
 from pipeline.taxonomy import load_taxonomy
 from pipeline.translate import (
+    DEFAULT_MAX_CHARS,
     ArchiveCache,
     CircuitBreaker,
     Translator,
     apply_outcome,
     translate_article,
-    DEFAULT_MAX_CHARS,
 )
 
 
