@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -162,6 +162,7 @@ class NewsSpider(scrapy.Spider):
                 source_timezone=source.timezone,
                 fallback_published=discovery.get("published"),
                 http_headers={k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v},
+                site_name=source.name,
             )
         except Exception as exc:  # an extractor bug must not abort the crawl
             yield FetchFailure(response.url, source.id, "extract", _one_line(f"{type(exc).__name__}: {exc}"))
@@ -179,7 +180,7 @@ class NewsSpider(scrapy.Spider):
         article.country = source.country
         article.discovered_via = response.meta.get("discovered_via")
         article.discovery = discovery
-        article.fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        article.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         article.encoding = decoded.encoding
         article.encoding_method = decoded.method
         article.mojibake = decoded.mojibake
