@@ -191,7 +191,6 @@ INDEXES = [
     ("articles", ["primary_event"]),
     ("articles", ["source_id"]),
     ("articles", ["translation_status"]),
-    ("articles", ["fingerprint"]),
     ("article_aliases", ["article_id"]),
     ("article_events", ["event_id"]),
     ("article_themes", ["theme_id"]),

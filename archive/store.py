@@ -10,14 +10,26 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def first_row(db: sqlite_utils.Database, sql: str, params: Iterable[Any] = ()) -> tuple[Any, ...] | None:
+    """The first row of a query, with the statement finished.
+
+    ``cursor.fetchone()`` leaves the statement open, and with it a read
+    transaction: this connection's next write then fails at once with
+    "database is locked" (a stale WAL snapshot) whenever another connection,
+    such as the translation cache's, wrote in between.
+    """
+    rows = db.execute(sql, list(params)).fetchall()
+    return rows[0] if rows else None
 
 
 def _json(value: Any) -> str | None:
@@ -62,9 +74,7 @@ def save_article(db: sqlite_utils.Database, record: Mapping[str, Any], article_i
     row = article_row(record, article_id)
     row["updated_at"] = now
     with db.conn:
-        existing = db.execute(
-            "select first_seen from articles where id = ?", [article_id]
-        ).fetchone()
+        existing = first_row(db, "select first_seen from articles where id = ?", [article_id])
         row["first_seen"] = existing[0] if existing else now
         db["articles"].upsert(row, pk="id", alter=False)
         aliases = set(record.get("aliases") or [])
@@ -91,6 +101,22 @@ def add_alias(
         "values (?, ?, ?, ?, ?) on conflict(url) do nothing",
         [url, article_id, reason, outlet, now or utcnow()],
     )
+
+
+def demote_to_alias(db: sqlite_utils.Database, old_id: str, new_id: str, reason: str = "near-duplicate") -> None:
+    """Fold archived article ``old_id`` into ``new_id``, found later to be its original.
+
+    Its URLs become aliases of the original, its tags go; one transaction.
+    """
+    with db.conn:
+        row = first_row(db, "select canonical_url, outlet from articles where id = ?", [old_id])
+        if row is None:
+            return
+        db.execute("update article_aliases set article_id = ? where article_id = ?", [new_id, old_id])
+        add_alias(db, row[0], new_id, reason, row[1])
+        db.execute("delete from article_events where article_id = ?", [old_id])
+        db.execute("delete from article_themes where article_id = ?", [old_id])
+        db.execute("delete from articles where id = ?", [old_id])
 
 
 def replace_tags(db: sqlite_utils.Database, article_id: str, record: Mapping[str, Any]) -> None:
@@ -127,16 +153,17 @@ def replace_tags(db: sqlite_utils.Database, article_id: str, record: Mapping[str
 
 
 def article_exists(db: sqlite_utils.Database, article_id: str) -> bool:
-    return db.execute("select 1 from articles where id = ?", [article_id]).fetchone() is not None
+    return db.execute("select 1 from articles where id = ?", [article_id]).fetchall() != []
 
 
 def lookup_url(db: sqlite_utils.Database, url: str) -> str | None:
     """The article id a URL (canonical or alias) is archived under, if any."""
-    row = db.execute(
+    row = first_row(
+        db,
         "select id from articles where canonical_url = ? "
         "union all select article_id from article_aliases where url = ? limit 1",
         [url, url],
-    ).fetchone()
+    )
     return row[0] if row else None
 
 
@@ -241,7 +268,7 @@ def record_failure(
 
 
 def cache_get(db: sqlite_utils.Database, key: str) -> str | None:
-    row = db.execute("select translated from translation_cache where key = ?", [key]).fetchone()
+    row = first_row(db, "select translated from translation_cache where key = ?", [key])
     return row[0] if row else None
 
 
@@ -279,7 +306,7 @@ def summary(db: sqlite_utils.Database) -> dict[str, Any]:
         return {str(k): int(v) for k, v in db.execute(sql).fetchall()}
 
     return {
-        "articles": db.execute("select count(*) from articles where relevant = 1").fetchone()[0],
+        "articles": db.execute("select count(*) from articles where relevant = 1").fetchall()[0][0],
         "by_language": pairs(
             "select coalesce(language, 'und'), count(*) from articles where relevant = 1 "
             "group by 1 order by 2 desc, 1"
@@ -298,6 +325,6 @@ def summary(db: sqlite_utils.Database) -> dict[str, Any]:
         ),
         "off_topic_archived": db.execute(
             "select count(*) from articles where relevant = 0"
-        ).fetchone()[0],
-        "aliases": db.execute("select count(*) from article_aliases").fetchone()[0],
+        ).fetchall()[0][0],
+        "aliases": db.execute("select count(*) from article_aliases").fetchall()[0][0],
     }

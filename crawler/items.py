@@ -45,8 +45,9 @@ class Article:
     mojibake: bool = False
     provenance: dict[str, str] = field(default_factory=dict)  # field -> method
     # --- what the stages decided ----------------------------------------------
-    fingerprint: str | None = None  # 64-bit SimHash, hex
-    duplicate_of: str | None = None  # article id of the row this duplicates
+    fingerprint: str | None = None  # MinHash signature of the text, hex (pipeline/dedupe.py)
+    duplicate_of: str | None = None  # article id of the row this duplicates (stored as an alias)
+    supersedes: str | None = None  # article id of an archived copy this one is the original of
     language: str | None = None
     language_confidence: float | None = None
     language_method: str | None = None

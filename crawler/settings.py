@@ -31,13 +31,19 @@ REMOTE_CONTROL_ENABLED = False
 # Only the web: no file://, data: or ftp:// targets from a sources file.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
+DOWNLOADER_MIDDLEWARES = {
+    # Before Scrapy's HttpProxyMiddleware (750), which reads meta["proxy"].
+    "crawler.middlewares.FixedProxyMiddleware": 740,
+}
+
 ITEM_PIPELINES = {
     "pipeline.normalize.NormalizePipeline": 100,
-    "pipeline.dedupe.DedupePipeline": 200,
+    "pipeline.dedupe.UrlVariantPipeline": 200,
     "pipeline.language.LanguagePipeline": 300,
     "pipeline.relevance.RelevancePipeline": 400,
     "pipeline.translate.TranslatePipeline": 500,
     "pipeline.tag.TagPipeline": 600,
+    "pipeline.dedupe.DedupePipeline": 650,
     "pipeline.store.StorePipeline": 700,
 }
 
@@ -49,6 +55,7 @@ REAIM_DB = None  # archive path; None -> $REAIM_DB or ./reaim.db
 REAIM_SOURCES = None  # sources YAML; None -> crawler/sources.yaml
 REAIM_SOURCE_IDS = []  # restrict to these source ids
 REAIM_SITE = None  # value substituted for "{site}" in source URLs (the demo)
+REAIM_PROXY = None  # send every request through this HTTP proxy (the demo's sample site)
 REAIM_RUN_ID = None
 TAG_TAXONOMY = None  # taxonomy directory; None -> pipeline/taxonomy
 RELEVANCE_THRESHOLD = 0.5

@@ -59,5 +59,5 @@ def translate_pending(
                 replace_tags(db, article_id, {"primary_event": tags.primary_event, "events": tags.events,
                                                "themes": tags.themes, "evidence": tags.evidence,
                                                "taxonomy_version": taxonomy.version})
-    pending = db.execute("select count(*) from articles where translation_status = 'pending'").fetchone()[0]
+    pending = db.execute("select count(*) from articles where translation_status = 'pending'").fetchall()[0][0]
     return {"done": done, "pending": pending, "chars_sent": chars}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.store import record_failure, save_article
+from archive.store import add_alias, demote_to_alias, record_failure, save_article
 from crawler.items import Article, FetchFailure
 
 
@@ -24,10 +24,15 @@ def article_record(article: Article, taxonomy_version: str | None = None) -> dic
 class StorePipeline:
     def __init__(self, crawler):  # type: ignore[no-untyped-def]
         self.crawler = crawler
+        self.created: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
-        return cls(crawler)
+        from scrapy import signals
+
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
+        return pipeline
 
     def open_spider(self) -> None:
         from archive.store import save_sources, save_taxonomy
@@ -48,6 +53,32 @@ class StorePipeline:
             stats_inc(self.crawler, f"failures/{item.stage}")
             return item
         article = as_article(item)
+        if article.duplicate_of:
+            from scrapy.exceptions import DropItem
+
+            reason = "url-variant" if article.duplicate_of == article.id else "near-duplicate"
+            with ctx.db.conn:
+                for url in dict.fromkeys([article.url, article.canonical_url or article.url, *article.aliases]):
+                    if reason == "near-duplicate" or url != article.canonical_url:
+                        add_alias(ctx.db, url, article.duplicate_of, reason, article.outlet)
+            raise DropItem(f"{reason} of article {article.duplicate_of}: {article.url}", log_level="INFO")
         result = save_article(ctx.db, article_record(article, ctx.taxonomy.version), article.id)
         stats_inc(self.crawler, "store/new" if result.created else "store/updated")
+        if result.created:
+            self.created.add(article.id)
+        if article.supersedes:
+            demote_to_alias(ctx.db, article.supersedes, article.id)
+            if article.supersedes in self.created:  # the run's count is of rows, not of saves
+                stats_inc(self.crawler, "store/new", -1)
         return article
+
+    def item_error(self, item, response, spider, failure):  # type: ignore[no-untyped-def]
+        """A stage raised: the article is recorded as a failure, never lost silently."""
+        from pipeline.runtime import crawl_context, stats_inc
+
+        url = getattr(item, "url", None) or (response.url if response is not None else "?")
+        source_id = getattr(item, "source_id", None)
+        error = " ".join(f"{failure.type.__name__}: {failure.getErrorMessage()}".split())[:300]
+        record_failure(crawl_context(self.crawler).db, run_id=crawl_context(self.crawler).run_id,
+                       source_id=source_id, url=url, stage="process", error=error)
+        stats_inc(self.crawler, "failures/process")

@@ -332,8 +332,8 @@ class TagPipeline:
         from pipeline.runtime import as_article, crawl_context
 
         article = as_article(item)
-        if article is None:
-            return item
+        if article is None or article.duplicate_of:
+            return item if article is None else article
         tags = tag_article(
             article.title, article.text, article.language, article.published, crawl_context(self.crawler).taxonomy,
             title_en=article.title_en, text_en=article.text_en,

@@ -201,7 +201,13 @@ class DeepTranslator:
         from deep_translator import exceptions as dx
 
         try:
-            result = _with_timeout(self.timeout, lambda: self._client(source, target).translate(text))
+            try:
+                client = self._client(source, target)
+            except dx.LanguageNotSupportedException:
+                # deep-translator's own language lists lag the services (its
+                # LibreTranslate list has no Dutch); the service detects instead.
+                client = self._client("auto", target)
+            result = _with_timeout(self.timeout, lambda: client.translate(text))
         except (requests.Timeout, requests.ConnectionError, ConnectionError, OSError) as exc:
             raise TranslationError(self.redact(f"{self.name}: unreachable: {type(exc).__name__}")) from None
         except dx.TooManyRequests:
@@ -487,8 +493,8 @@ class TranslatePipeline:
         article = as_article(item)
         if article is None:
             return item
-        if article.relevant is False:
-            return article
+        if article.relevant is False or article.duplicate_of:
+            return article  # a URL variant is stored as an alias of a row translated once
         outcome = await run_in_thread(
             translate_article, article, self.translator, self.cache,
             target=self.target, max_chars=self.max_chars, breaker=self.breaker,

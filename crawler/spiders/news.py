@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import Article, FetchFailure
 from crawler.sources import Source, load_sources
+from crawler.urls import is_amp
 
 # Minimum body text for a page to count as an article rather than an index,
 # teaser or error page. CJK packs more meaning per character.
@@ -167,10 +168,22 @@ class NewsSpider(scrapy.Spider):
         except Exception as exc:  # an extractor bug must not abort the crawl
             yield FetchFailure(response.url, source.id, "extract", _one_line(f"{type(exc).__name__}: {exc}"))
             return
+        if (is_amp(response.url) and not response.meta.get("from_amp")
+                and article.provenance.get("canonical_url") in ("rel=canonical", "og:url")):
+            # An AMP copy's text differs from the page's own; take the text from
+            # the canonical page every time, so the archive does not depend on
+            # which copy was found first. Fetched even if already seen, so the
+            # AMP URL is recorded as an alias either way.
+            aliases = [*response.meta.get("aliases", []), response.url]
+            yield response.follow(article.canonical_url or response.url, callback=self.parse_article,
+                                  errback=self.on_error, dont_filter=True,
+                                  meta={**response.meta, "aliases": aliases, "from_amp": True})
+            return
         minimum = MIN_ARTICLE_CHARS.get(source.language, DEFAULT_MIN_ARTICLE_CHARS)
         if not article.text or len(article.text) < minimum:
             self._count(source, "not_articles")
             return
+        article.aliases.extend(response.meta.get("aliases", []))
         if response.url != (response.request.url if response.request else response.url):
             article.aliases.append(response.request.url)  # type: ignore[union-attr]
         if (req_url := response.meta.get("redirect_urls")):

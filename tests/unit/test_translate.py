@@ -112,3 +112,12 @@ def test_unknown_provider_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown translator"):
         make_translator("babelfish")
     assert make_translator("none") is None
+
+
+def test_language_missing_from_deep_translators_list_is_sent_as_auto(libre: LibreServer) -> None:  # type: ignore[no-redef]
+    # deep-translator 1.11.4 lists no Dutch for LibreTranslate; the server can detect it.
+    nl = Article(url="https://x.example/nl", title="Den Haag ontvangt top over militaire AI",
+                 text="De eerste top over verantwoorde militaire AI begint vandaag in Den Haag.", language="nl")
+    out = translate_article(nl, DeepTranslator("libre", url=libre.url), MemoryCache())
+    assert out.status == "done" and out.title is not None and out.title.startswith("[en]")
+    assert {r["source"] for r in libre.requests} == {"auto"}
