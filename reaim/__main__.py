@@ -1,0 +1,5 @@
+"""`python -m reaim` runs the CLI."""
+
+from reaim.cli import main
+
+main()

@@ -1,0 +1,306 @@
+"""reaim: crawl, process, archive and browse news coverage of the REAIM summits.
+
+\b
+Quick start (no internet needed):
+  reaim demo            crawl the bundled sample site into ./reaim.db and open Datasette
+  reaim crawl           crawl the real sources in crawler/sources.yaml
+  reaim serve           browse the archive in Datasette
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.schema import default_db_path
+
+# The sample site's public name; never resolved: requests go through its loopback proxy.
+SAMPLE_SITE_NAME = "http://reaim-sample.test"
+
+
+def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default_db_path,
+        show_default="./reaim.db or $REAIM_DB",
+        help="SQLite archive to use.",
+    )(fn)
+
+
+def translator_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--translator-url",
+        default=None,
+        envvar="REAIM_TRANSLATOR_URL",
+        help="Custom endpoint, e.g. a self-hosted LibreTranslate ($REAIM_TRANSLATOR_URL).",
+    )(fn)
+    return click.option(
+        "--translator",
+        type=click.Choice(["google", "libre", "deepl", "microsoft", "mymemory", "none"]),
+        default=None,
+        envvar="REAIM_TRANSLATOR",
+        help="Translation provider ($REAIM_TRANSLATOR; default google). Keys come from the provider's "
+        "usual environment variable (LIBRE_API_KEY, DEEPL_API_KEY, MICROSOFT_API_KEY).",
+    )(fn)
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the errors a user can cause into one-line messages, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from crawler.sources import SourceError
+        from reaim.crawl import CrawlError
+
+        try:
+            return fn(*args, **kwargs)
+        except (SourceError, CrawlError, ValueError, FileNotFoundError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _crawl_logging(verbose: bool, db: Path) -> dict[str, Any]:
+    """Scrapy's log goes to stderr with -v, else to a file beside the archive,
+    so that the terminal shows the summary and no library tracebacks."""
+    if verbose:
+        return {"LOG_LEVEL": "INFO", "LOG_FILE": None}
+    return {"LOG_LEVEL": "INFO", "LOG_FILE": str(crawl_log_path(db)), "LOG_FILE_APPEND": False}
+
+
+def crawl_log_path(db: Path) -> Path:
+    return db.with_name(db.stem + ".crawl.log")
+
+
+@click.group(help=__doc__)
+@click.version_option(package_name="reaim-tracker")
+def cli() -> None:
+    pass
+
+
+@cli.command()
+@db_option
+@click.option("--no-serve", is_flag=True, help="Stop after the summary instead of starting Datasette.")
+@click.option("--port", type=int, default=8001, show_default=True, help="Port for Datasette.")
+@translator_options
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+@user_errors
+def demo(db: Path, no_serve: bool, port: int, translator: str | None, translator_url: str | None, verbose: bool) -> None:
+    """Crawl the bundled sample news site on 127.0.0.1 into the archive, then serve it.
+
+    \b
+    Example:
+      reaim demo --db demo.db --no-serve
+    """
+    from importlib import resources
+
+    from reaim.crawl import build_settings, format_report, run_crawl
+    from reaim.sample_site.server import SampleSite
+
+    overrides = _crawl_logging(verbose, db)
+    # The sample site is ours and on loopback: no politeness delay needed.
+    overrides.update({"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8})
+    with SampleSite() as site:
+        # The site listens on a free port but is crawled under one stable name
+        # (it answers as a forward proxy), so URLs and archive ids repeat run to run.
+        overrides["REAIM_PROXY"] = site.base_url
+        click.echo(f"Sample site {SAMPLE_SITE_NAME} on {site.base_url}; crawling it into {db} ...", err=True)
+        settings = build_settings(
+            db=str(db), sources=str(resources.files("reaim.sample_site") / "sources.yaml"), source_ids=None,
+            site=SAMPLE_SITE_NAME,
+            translator=translator, translator_url=translator_url, overrides=overrides,
+        )
+        report = run_crawl(settings, command="demo")
+    click.echo(format_report(report, db))
+    if not verbose:
+        click.echo(f"Crawl log: {crawl_log_path(db)}")
+    if no_serve:
+        sys.exit(report.exit_code)
+    _serve(db, port, public=False)
+
+
+@cli.command()
+@db_option
+@click.option("--sources", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Sources YAML file (default: the packaged crawler/sources.yaml).")
+@click.option("--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable).")
+@translator_options
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+@user_errors
+def crawl(db: Path, sources: Path | None, source_ids: tuple[str, ...], translator: str | None,
+          translator_url: str | None, verbose: bool) -> None:
+    """Crawl the configured news sources into the archive and print a summary.
+
+    Exit code: 0 all sources answered, 3 some failed, 1 all failed.
+
+    \b
+    Example:
+      reaim crawl --db reaim.db --source yonhap-en --source nos-nl
+    """
+    from reaim.crawl import build_settings, format_report, run_crawl
+
+    settings = build_settings(
+        db=str(db), sources=str(sources) if sources else None, source_ids=list(source_ids), site=None,
+        translator=translator, translator_url=translator_url, overrides=_crawl_logging(verbose, db),
+    )
+    report = run_crawl(settings, command="crawl")
+    click.echo(format_report(report, db))
+    if not verbose:
+        click.echo(f"Crawl log: {crawl_log_path(db)}")
+    sys.exit(report.exit_code)
+
+
+def _serve(db: Path, port: int, public: bool) -> None:
+    import subprocess
+
+    from archive.datasette import serve_command
+
+    if not db.exists():
+        raise click.ClickException(f"no archive at {db}; run `reaim demo` or `reaim crawl` first")
+    cmd = serve_command(db, port=port, public=public)
+    click.echo(f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+    try:
+        sys.exit(subprocess.call(cmd))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+@cli.command()
+@db_option
+@click.option("--port", type=int, default=8001, show_default=True, help="Port to listen on (127.0.0.1).")
+@user_errors
+def serve(db: Path, port: int) -> None:
+    """Browse the archive in Datasette, with the project's metadata, facets and queries.
+
+    \b
+    Example:
+      reaim serve --db reaim.db --port 8001
+    """
+    _serve(db, port, public=False)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--url", required=True, help="The URL the page was fetched from (resolves relative links).")
+@click.option("--timezone", "tz", default=None, help="Zone for dates printed without one, e.g. Asia/Seoul.")
+@user_errors
+def extract(file: Path, url: str, tz: str | None) -> None:
+    """Extract one saved HTML page and print it as a JSON object.
+
+    \b
+    Example:
+      reaim extract page.html --url https://www.example.com/news/1
+    """
+    from crawler.charset import decode_html
+    from crawler.extract import extract_article
+    from pipeline.language import detect_article_language
+    from pipeline.normalize import normalize
+
+    decoded = decode_html(file.read_bytes(), None, None)
+    article = normalize(extract_article(decoded.text, url, source_timezone=tz))
+    lang = detect_article_language(article)
+    out = {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "text": article.text,
+        "published": article.published,
+        "language": lang.language,
+        "authors": article.authors,
+        "published_method": article.published_method,
+        "section": article.section,
+        "image": article.image,
+        "encoding": decoded.encoding,
+        "mojibake": decoded.mojibake,
+        "provenance": article.provenance,
+    }
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.argument("input_file", metavar="INPUT.jsonl", type=click.File("r", encoding="utf-8"))
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write JSON Lines (default: standard output).")
+@click.option("--no-translate", is_flag=True, help="Skip translation.")
+@translator_options
+@user_errors
+def process(input_file: Any, output: Any, no_translate: bool, translator: str | None, translator_url: str | None) -> None:
+    """Run the processing stages on articles fetched elsewhere (no crawl, no archive).
+
+    Each input line is a JSON object with url, title, text and optionally
+    html, published, language. A bad line is reported on stderr with its
+    line number; the others are processed (exit code 1 if any was bad).
+
+    \b
+    Example:
+      reaim process articles.jsonl -o processed.jsonl --no-translate
+    """
+    from pipeline.process import BadRecord, Processor
+    from pipeline.translate import make_translator
+
+    processor = Processor(
+        translator=None if no_translate else make_translator(translator, translator_url),
+        translate=not no_translate,
+    )
+    bad = 0
+    for lineno, line in enumerate(input_file, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            out = processor.process_record(record)
+        except json.JSONDecodeError as exc:
+            bad += 1
+            click.echo(f"line {lineno}: not valid JSON: {exc.msg}", err=True)
+            continue
+        except BadRecord as exc:
+            bad += 1
+            click.echo(f"line {lineno}: {exc}", err=True)
+            continue
+        output.write(json.dumps(out, ensure_ascii=False) + "\n")
+    if bad:
+        click.echo(f"{bad} line(s) could not be processed", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--pending", is_flag=True, required=True, help="Translate the articles whose translation is pending.")
+@translator_options
+@click.option("--limit", type=int, default=None, help="At most this many articles.")
+@user_errors
+def translate(db: Path, pending: bool, translator: str | None, translator_url: str | None, limit: int | None) -> None:
+    """Retry translation for archived articles left pending (e.g. the service was down).
+
+    \b
+    Example:
+      reaim translate --pending --db reaim.db --translator libre --translator-url http://127.0.0.1:5000
+    """
+    from archive.schema import open_db
+    from pipeline.retranslate import translate_pending
+    from pipeline.translate import make_translator
+
+    tr = make_translator(translator, translator_url)
+    if tr is None:
+        raise click.ClickException("no translator configured (--translator none); nothing to do")
+    if not db.exists():
+        raise click.ClickException(f"no archive at {db}")
+    result = translate_pending(open_db(db), str(db), tr, limit=limit)
+    click.echo(f"translated {result['done']}, still pending {result['pending']}, characters sent {result['chars_sent']}")
+    sys.exit(0 if result["pending"] == 0 else 3)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Running one crawl in-process and turning its stats into a report.
+
+Shared by ``reaim crawl`` and ``reaim demo``. Scrapy's reactor cannot be
+restarted, so one process runs at most one crawl; tests run crawls in
+subprocesses through the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archive.schema import open_db
+from archive.store import finish_run, first_row, start_run, summary
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlError(RuntimeError):
+    """The crawl as a whole could not run (not a failing source: those are reported per source)."""
+
+
+@dataclass
+class SourceReport:
+    id: str
+    discovery_pages: int = 0
+    pages: int = 0
+    articles: int = 0
+    errors: int = 0
+    failed: bool = False
+    reason: str | None = None
+
+
+@dataclass
+class CrawlReport:
+    run_id: int
+    status: str  # ok, partial, failed
+    stats: dict[str, Any]
+    sources: list[SourceReport]
+    archive: dict[str, Any]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "partial": 3, "failed": 1}[self.status]
+
+
+def build_settings(
+    *,
+    db: str,
+    sources: str | None,
+    source_ids: list[str] | None,
+    site: str | None,
+    translator: str | None,
+    translator_url: str | None,
+    overrides: dict[str, Any] | None = None,
+) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("REAIM_DB", str(db), priority="cmdline")
+    if sources:
+        settings.set("REAIM_SOURCES", str(sources), priority="cmdline")
+    if source_ids:
+        settings.set("REAIM_SOURCE_IDS", list(source_ids), priority="cmdline")
+    if site:
+        settings.set("REAIM_SITE", site, priority="cmdline")
+    if translator:
+        settings.set("TRANSLATE_PROVIDER", translator, priority="cmdline")
+    if translator_url:
+        settings.set("TRANSLATE_URL", translator_url, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(settings: Any, *, command: str) -> CrawlReport:
+    """Run the news spider over the configured sources and report per source."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.sources import load_sources
+    from crawler.spiders.news import NewsSpider
+
+    db_path = settings.get("REAIM_DB")
+    db = open_db(db_path)
+    run_id = start_run(db, command)
+    settings.set("REAIM_RUN_ID", run_id, priority="cmdline")
+    # Validate sources before the reactor starts, so a bad file is a one-line error.
+    sources = load_sources(
+        settings.get("REAIM_SOURCES"), only=settings.getlist("REAIM_SOURCE_IDS") or None, site=settings.get("REAIM_SITE")
+    )
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(NewsSpider)
+    startup_errors: list[Any] = []
+    process.crawl(crawler).addErrback(startup_errors.append)
+    process.start()
+    if startup_errors:
+        failure = startup_errors[0]
+        logger.debug("crawl failed to start:\n%s", failure.getTraceback())
+        finish_run(db, run_id, "failed", {}, {"error": failure.getErrorMessage()})
+        raise CrawlError(f"the crawl could not start: {failure.type.__name__}: {failure.getErrorMessage()}")
+    stats: dict[str, Any] = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in (crawler.stats.get_stats() if crawler.stats else {}).items()}
+
+    reports = []
+    for source in sources:
+        def stat(name: str, sid: str = source.id) -> int:
+            return int(stats.get(f"source/{sid}/{name}", 0))
+
+        rep = SourceReport(
+            id=source.id, discovery_pages=stat("discovery_pages"), pages=stat("pages"),
+            articles=stat("articles"), errors=stat("errors"),
+        )
+        if rep.discovery_pages == 0:
+            rep.failed = True
+            row = first_row(
+                db, "select error from failures where run_id = ? and source_id = ? order by id limit 1",
+                [run_id, source.id],
+            )
+            rep.reason = row[0] if row else "no discovery document could be fetched"
+        reports.append(rep)
+
+    counts = {
+        "new": int(stats.get("store/new", 0)),
+        "updated": int(stats.get("store/updated", 0)),
+        "off_topic": int(stats.get("relevance/off_topic", 0)),
+        "url_variants": int(stats.get("dedupe/url_variant", 0)),
+        "near_duplicates": int(stats.get("dedupe/near_duplicate", 0)),
+        "failed_pages": sum(int(stats.get(f"failures/{k}", 0)) for k in ("fetch", "extract", "process")),
+        "not_articles": sum(int(v) for k, v in stats.items() if k.endswith("/not_articles")),
+        "translation_pending": int(stats.get("translate/pending", 0)),
+        "translation_done": int(stats.get("translate/done", 0)),
+        "translation_chars_sent": int(stats.get("translate/chars_sent", 0)),
+    }
+    failed = [r for r in reports if r.failed]
+    status = "ok" if not failed else ("failed" if len(failed) == len(reports) else "partial")
+    if stats.get("finish_reason") not in (None, "finished"):
+        status = "failed"
+    archive_summary = summary(db)
+    finish_run(db, run_id, status, stats, {"counts": counts, "archive": archive_summary,
+                                            "sources": [r.__dict__ for r in reports]})
+    return CrawlReport(run_id, status, stats, reports, archive_summary, counts)
+
+
+def format_report(report: CrawlReport, db_path: str | Path) -> str:
+    """The summary a user reads after a run: what came in, what was left out, what is pending."""
+    a, c = report.archive, report.counts
+    lines = [f"Archive: {db_path}  (run {report.run_id}: {report.status})"]
+    lines.append(f"Articles in archive: {a['articles']}  (this run: {c['new']} new, {c['updated']} updated)")
+    lines.append("By language: " + (", ".join(f"{k} {v}" for k, v in a["by_language"].items()) or "none"))
+    lines.append("By summit (primary event): " + (", ".join(f"{k} {v}" for k, v in a["by_primary_event"].items()) or "none"))
+    lines.append("By event (tagged): " + (", ".join(f"{k} {v}" for k, v in a["by_event"].items()) or "none"))
+    lines.append(f"Off-topic (not archived): {c['off_topic']}")
+    lines.append(
+        f"Duplicates folded: {c['url_variants'] + c['near_duplicates']} "
+        f"({c['url_variants']} URL variants, {c['near_duplicates']} republications)"
+    )
+    lines.append(f"Not articles (index pages, teasers): {c['not_articles']}")
+    lines.append(f"Failed pages: {c['failed_pages']}")
+    pending = a["translation"].get("pending", 0)
+    lines.append(
+        "Translation: " + (", ".join(f"{k} {v}" for k, v in a["translation"].items()) or "none")
+        + f"; characters sent this run: {c['translation_chars_sent']}"
+    )
+    if pending:
+        lines.append(f"  {pending} article(s) archived with translation pending; retry with `reaim translate --pending`.")
+    for r in report.sources:
+        if r.failed:
+            lines.append(f"Source {r.id}: FAILED: {r.reason}")
+        else:
+            lines.append(f"Source {r.id}: {r.articles} articles from {r.pages} pages, {r.errors} errors")
+    return "\n".join(lines)
