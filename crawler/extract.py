@@ -269,10 +269,10 @@ def extract_article(
 
     # Language hints: every signal, reconciled later by the language stage.
     hints = {
-        "html-lang": language_code(tree.get("lang") or tree.get("xml:lang")),
-        "og:locale": language_code(meta.get("property", "og:locale")),
-        "content-language": language_code(meta.get("http-equiv", "content-language") or headers.get("content-language")),
-        "json-ld": language_code(jsonld.get("inLanguage") if isinstance(jsonld.get("inLanguage"), str) else None),
+        "html_lang": language_code(tree.get("lang") or tree.get("xml:lang")),
+        "og_locale": language_code(meta.get("property", "og:locale")),
+        "content_language": language_code(meta.get("http-equiv", "content-language") or headers.get("content-language")),
+        "jsonld": language_code(jsonld.get("inLanguage") if isinstance(jsonld.get("inLanguage"), str) else None),
     }
     article.language_hints = {k: v for k, v in hints.items() if v}
 

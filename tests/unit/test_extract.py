@@ -116,7 +116,7 @@ def test_structured_metadata_and_provenance() -> None:
     assert art.authors == ["Ana Ruiz", "Kim Min-ji"] and art.section == "World"
     assert art.image == "https://example.org/img/summit.jpg"
     assert art.published == "2024-09-10T09:30:00+00:00" and art.published_raw == "2024-09-10T18:30:00+09:00"
-    assert art.provenance["published"] == "json-ld" and art.language_hints["html-lang"] == "en"
+    assert art.provenance["published"] == "json-ld" and art.language_hints["html_lang"] == "en"
 
 
 def test_future_dates_are_rejected_and_a_cross_site_canonical_is_not_followed() -> None:
