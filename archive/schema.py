@@ -164,6 +164,48 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_crawl_state(db: sqlite_utils.Database) -> None:
+    """What the crawler remembers between runs: URLs already handled (so an
+    unchanged page is not fetched again), feed validators (conditional GET)
+    and each source's health per run."""
+    db["seen_urls"].create(
+        {
+            "url": str,  # canonical form (crawler/urls.py)
+            "source_id": str,
+            "outcome": str,  # article, duplicate, off_topic, not_article
+            "reason": str,
+            "article_id": str,
+            "first_seen": str,
+            "last_seen": str,
+            "run_id": int,
+        },
+        pk="url",
+    )
+    db["feed_state"].create(
+        {"url": str, "source_id": str, "etag": str, "last_modified": str, "last_status": int, "checked_at": str},
+        pk="url",
+    )
+    db["source_health"].create(
+        {
+            "run_id": int,
+            "source_id": str,
+            "status": str,  # ok, failed, not_modified, flagged
+            "discovery_pages": int,
+            "links": int,
+            "pages": int,
+            "articles": int,
+            "new": int,
+            "errors": int,
+            "errors_by_kind": str,  # JSON
+            "reason": str,
+            "at": str,
+        },
+        pk=("run_id", "source_id"),
+    )
+    db["sources"].add_column("last_success", str)
+
+
 FTS_COLUMNS = ["title", "text", "title_en", "text_en"]
 
 VIEWS = {
@@ -195,6 +237,8 @@ INDEXES = [
     ("article_events", ["event_id"]),
     ("article_themes", ["theme_id"]),
     ("failures", ["run_id"]),
+    ("seen_urls", ["article_id"]),
+    ("source_health", ["source_id"]),
 ]
 
 

@@ -95,3 +95,16 @@ class FetchFailure:
     source_id: str | None
     stage: str  # fetch, extract, discovery ...
     error: str  # one line, no traceback
+
+
+@dataclass
+class PageSkipped:
+    """A page fetched and judged not to be an article (index, teaser, document).
+
+    Recorded so that it is neither fetched again nor mistaken for a loss.
+    """
+
+    url: str
+    source_id: str | None
+    kind: str  # too_short, paywall, document
+    reason: str

@@ -1,8 +1,31 @@
-"""Downloader middlewares of our own, each for something Scrapy does not do."""
+"""Downloader and spider middlewares of our own, each for something Scrapy does not do.
+
+The ones that remember state between runs (conditional GET, incremental
+crawling) keep it in the archive through ``archive.crawlstate``, reached via
+the crawl's shared context.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.utils.misc import build_from_crawler
+
+from crawler.urls import canonicalize
+
+logger = logging.getLogger(__name__)
+
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 class FixedProxyMiddleware:
@@ -19,13 +42,176 @@ class FixedProxyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> FixedProxyMiddleware:
-        from scrapy.exceptions import NotConfigured
-
         proxy = crawler.settings.get("REAIM_PROXY")
         if not proxy:
             raise NotConfigured
         return cls(proxy)
 
-    def process_request(self, request: Any) -> None:
+    def process_request(self, request: Request, spider: Any = None) -> None:
         request.meta.setdefault("proxy", self.proxy)
+
+
+class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """robots.txt as RFC 9309 says: unreachable (5xx, timeout, refused) means
+    disallow for this run; 4xx means allow. Scrapy 2.19 fails open on both."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._unavailable: dict[str, str] = {}
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500:
+            self._unavailable[netloc] = f"robots.txt unavailable (HTTP {response.status}): disallowed for this run"
+            response = response.replace(body=DISALLOW_ALL)
+        elif response.status >= 400:
+            response = response.replace(body=b"")
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if isinstance(exc, IgnoreRequest):
+            return super()._robots_error(exc, netloc)
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._unavailable[netloc] = f"robots.txt unavailable ({type(exc).__name__}): disallowed for this run"
+        rp = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
+        deferred = self._parsers[netloc]
+        self._parsers[netloc] = rp
+        deferred.callback(rp)  # type: ignore[union-attr]
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            reason = self._unavailable.get(urlsplit(request.url).netloc)
+            raise IgnoreRequest(reason or "Forbidden by robots.txt") from None
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
         return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class RetryAfterMiddleware:
+    """No request to a host before its Retry-After is up (Scrapy retries a 429
+    or 503 at once and ignores the header). A wait longer than
+    ``RETRY_AFTER_MAX`` gives the host up for this run: its requests fail with
+    the reason and are retried by the next run."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 600.0)
+        self.not_before: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        host = urlsplit(request.url).netloc
+        wait = self.not_before.get(host, 0.0) - time.monotonic()
+        if wait > self.max_wait:
+            raise IgnoreRequest(f"{host} asked to wait {wait:.0f} s (Retry-After); left for the next run")
+        if wait > 0:
+            self.crawler.stats.inc_value("retry_after/waits")
+            await asyncio.sleep(wait)
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if response.status in (429, 503):
+            seconds = retry_after_seconds(response.headers.get("Retry-After"))
+            if seconds is not None:
+                host = urlsplit(request.url).netloc
+                self.not_before[host] = max(self.not_before.get(host, 0.0), time.monotonic() + seconds)
+                self.crawler.stats.inc_value("retry_after/honoured")
+        return response
+
+
+class ConditionalGetMiddleware:
+    """Feeds and sitemaps are fetched with If-None-Match / If-Modified-Since
+    from the last run, so an unchanged feed costs one 304."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ConditionalGetMiddleware:
+        return cls(crawler)
+
+    def _db(self) -> Any:
+        from pipeline.runtime import crawl_context
+
+        return crawl_context(self.crawler).db
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if not request.meta.get("conditional"):
+            return
+        from archive.crawlstate import feed_validators
+
+        etag, last_modified = feed_validators(self._db(), request.url)
+        if etag:
+            request.headers.setdefault("If-None-Match", etag)
+        if last_modified:
+            request.headers.setdefault("If-Modified-Since", last_modified)
+        request.meta.setdefault("handle_httpstatus_list", [304])
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if request.meta.get("conditional") and response.status in (200, 304):
+            from archive.crawlstate import save_feed_validators
+
+            source = request.meta.get("source")
+            header = response.headers.get
+            save_feed_validators(
+                self._db(), request.url, getattr(source, "id", None),
+                (header("ETag") or b"").decode("latin-1") or None,
+                (header("Last-Modified") or b"").decode("latin-1") or None,
+                response.status,
+            )
+        return response
+
+
+class IncrementalMiddleware:
+    """Drops article requests for URLs the archive has already handled, unless
+    the source says its pages update. Spider middleware, so a skipped URL is
+    simply not requested (no errback, no failure row)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.enabled = crawler.settings.getbool("REAIM_INCREMENTAL", True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
+        return cls(crawler)
+
+    def _keep(self, obj: Any) -> bool:
+        if not (self.enabled and isinstance(obj, Request) and obj.meta.get("article")):
+            return True
+        source = obj.meta.get("source")
+        if source is not None and source.updates:
+            return True
+        from archive.crawlstate import is_seen
+        from pipeline.runtime import crawl_context
+
+        if is_seen(crawl_context(self.crawler).db, canonicalize(obj.url)):
+            self.crawler.stats.inc_value("incremental/skipped")
+            if source is not None:
+                self.crawler.stats.inc_value(f"source/{source.id}/skipped_seen")
+            return False
+        return True
+
+    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
+        return (obj for obj in result if self._keep(obj))
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
+        async for obj in result:
+            if self._keep(obj):
+                yield obj

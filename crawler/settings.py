@@ -32,9 +32,19 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 DOWNLOADER_MIDDLEWARES = {
+    # RFC 9309: an unreachable robots.txt means disallow (Scrapy fails open).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.StrictRobotsTxtMiddleware": 100,
+    "crawler.middlewares.ConditionalGetMiddleware": 480,
+    # Just after RetryMiddleware (550) on the way out: it sees 429/503 first.
+    "crawler.middlewares.RetryAfterMiddleware": 560,
     # Before Scrapy's HttpProxyMiddleware (750), which reads meta["proxy"].
     "crawler.middlewares.FixedProxyMiddleware": 740,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.IncrementalMiddleware": 900,
+}
+RETRY_AFTER_MAX = 600  # seconds; a longer Retry-After leaves the host for the next run
 
 ITEM_PIPELINES = {
     "pipeline.normalize.NormalizePipeline": 100,
@@ -55,6 +65,7 @@ REAIM_DB = None  # archive path; None -> $REAIM_DB or ./reaim.db
 REAIM_SOURCES = None  # sources YAML; None -> crawler/sources.yaml
 REAIM_SOURCE_IDS = []  # restrict to these source ids
 REAIM_SITE = None  # value substituted for "{site}" in source URLs (the demo)
+REAIM_INCREMENTAL = True  # skip article URLs already handled (unless the source's pages update)
 REAIM_PROXY = None  # send every request through this HTTP proxy (the demo's sample site)
 REAIM_RUN_ID = None
 TAG_TAXONOMY = None  # taxonomy directory; None -> pipeline/taxonomy

@@ -216,6 +216,13 @@ class RelevancePipeline:
         if not rel.relevant:
             stats_inc(self.crawler, "relevance/off_topic")
             if not self.keep_off_topic:
+                from archive.crawlstate import mark_seen
+                from crawler.urls import canonicalize
+
+                ctx = crawl_context(self.crawler)
+                urls = [canonicalize(u) for u in (article.url, article.canonical_url, *article.aliases) if u]
+                mark_seen(ctx.db, urls, outcome="off_topic", source_id=article.source_id,
+                          reason=f"relevance {rel.score}", run_id=ctx.run_id)
                 raise DropItem(f"off-topic (relevance {rel.score}): {article.url}", log_level="INFO")
         else:
             stats_inc(self.crawler, "relevance/relevant")

@@ -50,11 +50,11 @@ def stats_inc(crawler: Crawler, key: str, count: int = 1) -> None:
 
 def as_article(item: Any) -> Any:
     """The item as an ``Article``, or None for items the stages pass through untouched
-    (``FetchFailure``). A dict is accepted too (tests, other producers)."""
-    from crawler.items import Article, FetchFailure
+    (``FetchFailure``, ``PageSkipped``). A dict is accepted too (tests, other producers)."""
+    from crawler.items import Article, FetchFailure, PageSkipped
 
     if isinstance(item, Article):
         return item
-    if isinstance(item, FetchFailure):
+    if isinstance(item, (FetchFailure, PageSkipped)):
         return None
     return Article.from_dict(dict(item))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.store import add_alias, demote_to_alias, record_failure, save_article
-from crawler.items import Article, FetchFailure
+from archive.crawlstate import mark_seen
+from archive.store import add_alias, article_exists, demote_to_alias, record_failure, save_article
+from crawler.items import Article, FetchFailure, PageSkipped
+from crawler.urls import canonicalize
 
 
 def article_record(article: Article, taxonomy_version: str | None = None) -> dict[str, Any]:
@@ -21,10 +23,16 @@ def article_record(article: Article, taxonomy_version: str | None = None) -> dic
     return record
 
 
+def _urls(article: Article) -> list[str]:
+    """Every URL the article was reached under, in canonical form (the incremental check's key)."""
+    return [canonicalize(u) for u in (article.url, article.canonical_url, *article.aliases) if u]
+
+
 class StorePipeline:
     def __init__(self, crawler):  # type: ignore[no-untyped-def]
         self.crawler = crawler
         self.created: set[str] = set()
+        self.waiting: dict[str, list[Article]] = {}  # original id -> copies that arrived before it
 
     @classmethod
     def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
@@ -47,6 +55,11 @@ class StorePipeline:
         from pipeline.runtime import as_article, crawl_context, stats_inc
 
         ctx = crawl_context(self.crawler)
+        if isinstance(item, PageSkipped):
+            mark_seen(ctx.db, [canonicalize(item.url)], outcome="not_article", source_id=item.source_id,
+                      reason=item.reason, run_id=ctx.run_id)
+            stats_inc(self.crawler, f"skipped/{item.kind}")
+            return item
         if isinstance(item, FetchFailure):
             record_failure(ctx.db, run_id=ctx.run_id, source_id=item.source_id, url=item.url,
                            stage=item.stage, error=item.error)
@@ -57,20 +70,53 @@ class StorePipeline:
             from scrapy.exceptions import DropItem
 
             reason = "url-variant" if article.duplicate_of == article.id else "near-duplicate"
-            with ctx.db.conn:
-                for url in dict.fromkeys([article.url, article.canonical_url or article.url, *article.aliases]):
-                    if reason == "near-duplicate" or url != article.canonical_url:
-                        add_alias(ctx.db, url, article.duplicate_of, reason, article.outlet)
+            if article_exists(ctx.db, article.duplicate_of):
+                self._fold(article)
+            else:  # its original is still in an earlier stage (translation): folded when it is saved
+                self.waiting.setdefault(article.duplicate_of, []).append(article)
             raise DropItem(f"{reason} of article {article.duplicate_of}: {article.url}", log_level="INFO")
         result = save_article(ctx.db, article_record(article, ctx.taxonomy.version), article.id)
+        for copy in self.waiting.pop(article.id, []):
+            self._fold(copy)
+        mark_seen(ctx.db, _urls(article), outcome="article", source_id=article.source_id,
+                  article_id=article.id, run_id=ctx.run_id)
         stats_inc(self.crawler, "store/new" if result.created else "store/updated")
         if result.created:
             self.created.add(article.id)
+            if article.source_id:
+                stats_inc(self.crawler, f"source/{article.source_id}/new")
         if article.supersedes:
             demote_to_alias(ctx.db, article.supersedes, article.id)
             if article.supersedes in self.created:  # the run's count is of rows, not of saves
                 stats_inc(self.crawler, "store/new", -1)
         return article
+
+    def _fold(self, article: Article) -> None:
+        """Record a duplicate's URLs as aliases of the archived article it copies."""
+        from pipeline.runtime import crawl_context
+
+        ctx = crawl_context(self.crawler)
+        target = article.duplicate_of
+        assert target is not None
+        reason = "url-variant" if target == article.id else "near-duplicate"
+        with ctx.db.conn:
+            for url in dict.fromkeys([article.url, article.canonical_url or article.url, *article.aliases]):
+                if reason == "near-duplicate" or url != article.canonical_url:
+                    add_alias(ctx.db, url, target, reason, article.outlet)
+        mark_seen(ctx.db, _urls(article), outcome="duplicate", source_id=article.source_id,
+                  article_id=target, reason=reason, run_id=ctx.run_id)
+
+    def close_spider(self) -> None:
+        """Copies whose original never reached the archive are failures, retried next run."""
+        from pipeline.runtime import crawl_context, stats_inc
+
+        ctx = crawl_context(self.crawler)
+        for target, copies in self.waiting.items():
+            for article in copies:
+                record_failure(ctx.db, run_id=ctx.run_id, source_id=article.source_id, url=article.url,
+                               stage="dedupe", error=f"copy of article {target}, which was not archived this run")
+                stats_inc(self.crawler, "failures/dedupe")
+        self.waiting.clear()
 
     def item_error(self, item, response, spider, failure):  # type: ignore[no-untyped-def]
         """A stage raised: the article is recorded as a failure, never lost silently."""

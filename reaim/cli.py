@@ -132,11 +132,13 @@ def demo(db: Path, no_serve: bool, port: int, translator: str | None, translator
 @click.option("--sources", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Sources YAML file (default: the packaged crawler/sources.yaml).")
 @click.option("--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable).")
+@click.option("-s", "--set", "scrapy_settings", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 (repeatable).")
 @translator_options
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @user_errors
-def crawl(db: Path, sources: Path | None, source_ids: tuple[str, ...], translator: str | None,
-          translator_url: str | None, verbose: bool) -> None:
+def crawl(db: Path, sources: Path | None, source_ids: tuple[str, ...], scrapy_settings: tuple[str, ...],
+          translator: str | None, translator_url: str | None, verbose: bool) -> None:
     """Crawl the configured news sources into the archive and print a summary.
 
     Exit code: 0 all sources answered, 3 some failed, 1 all failed.
@@ -147,9 +149,15 @@ def crawl(db: Path, sources: Path | None, source_ids: tuple[str, ...], translato
     """
     from reaim.crawl import build_settings, format_report, run_crawl
 
+    overrides = _crawl_logging(verbose, db)
+    for pair in scrapy_settings:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--set")
+        overrides[name.strip()] = value
     settings = build_settings(
         db=str(db), sources=str(sources) if sources else None, source_ids=list(source_ids), site=None,
-        translator=translator, translator_url=translator_url, overrides=_crawl_logging(verbose, db),
+        translator=translator, translator_url=translator_url, overrides=overrides,
     )
     report = run_crawl(settings, command="crawl")
     click.echo(format_report(report, db))

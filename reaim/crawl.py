@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.crawlstate import previous_links, save_health
 from archive.schema import open_db
 from archive.store import finish_run, first_row, start_run, summary
 
@@ -29,8 +30,23 @@ class SourceReport:
     pages: int = 0
     articles: int = 0
     errors: int = 0
+    links: int = 0
+    new: int = 0
+    skipped_seen: int = 0
+    not_modified: int = 0
     failed: bool = False
     reason: str | None = None
+    flagged: str | None = None
+
+    def health_row(self, db: Any, run_id: int) -> dict[str, Any]:
+        kinds = dict(db.execute(
+            "select stage, count(*) from failures where run_id = ? and source_id = ? group by stage", [run_id, self.id]
+        ).fetchall())
+        status = "failed" if self.failed else "flagged" if self.flagged else (
+            "not_modified" if self.not_modified and not self.links else "ok")
+        return {"source_id": self.id, "status": status, "discovery_pages": self.discovery_pages, "links": self.links,
+                "pages": self.pages, "articles": self.articles, "new": self.new, "errors": self.errors,
+                "errors_by_kind": kinds, "reason": self.reason or self.flagged}
 
 
 @dataclass
@@ -111,7 +127,8 @@ def run_crawl(settings: Any, *, command: str) -> CrawlReport:
 
         rep = SourceReport(
             id=source.id, discovery_pages=stat("discovery_pages"), pages=stat("pages"),
-            articles=stat("articles"), errors=stat("errors"),
+            articles=stat("articles"), errors=stat("errors"), links=stat("links"), new=stat("new"),
+            skipped_seen=stat("skipped_seen"), not_modified=stat("not_modified"),
         )
         if rep.discovery_pages == 0:
             rep.failed = True
@@ -120,7 +137,10 @@ def run_crawl(settings: Any, *, command: str) -> CrawlReport:
                 [run_id, source.id],
             )
             rep.reason = row[0] if row else "no discovery document could be fetched"
+        elif rep.links == 0 and rep.not_modified == 0 and (before := previous_links(db, source.id, run_id)) > 0:
+            rep.flagged = f"discovery found no links; it found {before} in a recent run (layout or feed changed?)"
         reports.append(rep)
+    save_health(db, run_id, [r.health_row(db, run_id) for r in reports])
 
     counts = {
         "new": int(stats.get("store/new", 0)),
@@ -128,7 +148,8 @@ def run_crawl(settings: Any, *, command: str) -> CrawlReport:
         "off_topic": int(stats.get("relevance/off_topic", 0)),
         "url_variants": int(stats.get("dedupe/url_variant", 0)),
         "near_duplicates": int(stats.get("dedupe/near_duplicate", 0)),
-        "failed_pages": sum(int(stats.get(f"failures/{k}", 0)) for k in ("fetch", "extract", "process")),
+        "failed_pages": sum(int(v) for k, v in stats.items() if k.startswith("failures/")),
+        "skipped_seen": int(stats.get("incremental/skipped", 0)),
         "not_articles": sum(int(v) for k, v in stats.items() if k.endswith("/not_articles")),
         "translation_pending": int(stats.get("translate/pending", 0)),
         "translation_done": int(stats.get("translate/done", 0)),
@@ -166,9 +187,16 @@ def format_report(report: CrawlReport, db_path: str | Path) -> str:
     )
     if pending:
         lines.append(f"  {pending} article(s) archived with translation pending; retry with `reaim translate --pending`.")
+    lines.append(f"Already archived, not fetched again: {c['skipped_seen']}")
     for r in report.sources:
         if r.failed:
             lines.append(f"Source {r.id}: FAILED: {r.reason}")
-        else:
-            lines.append(f"Source {r.id}: {r.articles} articles from {r.pages} pages, {r.errors} errors")
+            continue
+        line = (f"Source {r.id}: {r.links} links, {r.pages} pages fetched, {r.articles} articles "
+                f"({r.new} new), {r.errors} errors")
+        if r.not_modified:
+            line += ", feed not modified"
+        if r.flagged:
+            line += f"; FLAGGED: {r.flagged}"
+        lines.append(line)
     return "\n".join(lines)

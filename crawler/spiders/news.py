@@ -16,7 +16,10 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
-from crawler.items import Article, FetchFailure
+from crawler.charset import decode_html
+from crawler.classify import PageVerdict, classify_extracted, classify_response
+from crawler.extract import extract_article
+from crawler.items import Article, FetchFailure, PageSkipped
 from crawler.sources import Source, load_sources
 from crawler.urls import is_amp
 
@@ -61,7 +64,8 @@ class NewsSpider(scrapy.Spider):
                     url,
                     callback=parsers[source.kind],
                     errback=self.on_error,
-                    meta={"source": source, "section_depth": 0, "discovery_doc": True},
+                    meta={"source": source, "section_depth": 0, "discovery_doc": True,
+                          "conditional": source.kind in ("rss", "atom", "sitemap")},
                     dont_filter=True,
                 )
 
@@ -69,19 +73,29 @@ class NewsSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"source/{source.id}/{what}")
 
+    def _not_modified(self, response: Response, source: Source) -> bool:
+        """A 304 to a conditional GET: the feed is unchanged since the last run."""
+        self._count(source, "discovery_pages")
+        if response.status == 304:
+            self._count(source, "not_modified")
+            return True
+        return False
+
     def _article_request(self, url: str, source: Source, via: str, discovery: dict[str, Any]) -> scrapy.Request:
+        self._count(source, "links")
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"source": source, "discovered_via": via, "discovery": discovery},
+            meta={"source": source, "discovered_via": via, "discovery": discovery, "article": True},
         )
 
     # --- discovery -------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterator[Any]:
         """RSS 2.0 and Atom: one request per item, with the feed's date and title kept."""
         source: Source = response.meta["source"]
-        self._count(source, "discovery_pages")
+        if self._not_modified(response, source):
+            return
         sel = response.selector
         sel.remove_namespaces()
         items = sel.xpath("//item | //entry")
@@ -108,12 +122,13 @@ class NewsSpider(scrapy.Spider):
         news:* fields, which carry the publication date, title and keywords.
         """
         source: Source = response.meta["source"]
-        self._count(source, "discovery_pages")
+        if self._not_modified(response, source):
+            return
         sel = response.selector
         sel.remove_namespaces()
         for loc in sel.xpath("//sitemapindex/sitemap/loc/text()").getall():
             yield response.follow(loc.strip(), callback=self.parse_sitemap, errback=self.on_error,
-                                  meta={"source": source, "discovery_doc": True})
+                                  meta={"source": source, "discovery_doc": True, "conditional": True})
         for url in sel.xpath("//urlset/url"):
             loc = (url.xpath("loc/text()").get() or "").strip()
             if not loc:
@@ -145,14 +160,12 @@ class NewsSpider(scrapy.Spider):
 
     # --- articles --------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
-        from crawler.charset import decode_html
-        from crawler.extract import extract_article
-
         source: Source = response.meta["source"]
         self._count(source, "pages")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        if content_type and not any(t in content_type for t in ("html", "xml")):
-            yield FetchFailure(response.url, source.id, "extract", f"not an HTML page ({content_type})")
+        verdict = classify_response(content_type, response.body[:20000].decode("utf-8", "replace"))
+        if verdict is not None:
+            yield from self._skip(response.url, source, verdict)
             return
         decoded = decode_html(response.body, content_type, source.language)
         discovery: dict[str, Any] = dict(response.meta.get("discovery") or {})
@@ -177,11 +190,17 @@ class NewsSpider(scrapy.Spider):
             aliases = [*response.meta.get("aliases", []), response.url]
             yield response.follow(article.canonical_url or response.url, callback=self.parse_article,
                                   errback=self.on_error, dont_filter=True,
-                                  meta={**response.meta, "aliases": aliases, "from_amp": True})
+                                  meta={**response.meta, "aliases": aliases, "from_amp": True, "article": False})
             return
         minimum = MIN_ARTICLE_CHARS.get(source.language, DEFAULT_MIN_ARTICLE_CHARS)
-        if not article.text or len(article.text) < minimum:
-            self._count(source, "not_articles")
+        verdict = classify_extracted(decoded.text[:200000], article.text, minimum)
+        if verdict is not None:
+            yield from self._skip(response.url, source, verdict)
+            return
+        if decoded.mojibake:
+            # Never stored as clean text: recorded, and retried by a later run.
+            yield FetchFailure(response.url, source.id, "charset",
+                               f"text still garbled after charset repair ({decoded.encoding}, {decoded.method})")
             return
         article.aliases.extend(response.meta.get("aliases", []))
         if response.url != (response.request.url if response.request else response.url):
@@ -202,6 +221,14 @@ class NewsSpider(scrapy.Spider):
             article.language_hints.setdefault("sitemap", discovery["language"])
         self._count(source, "articles")
         yield article
+
+    def _skip(self, url: str, source: Source, verdict: PageVerdict) -> Iterator[Any]:
+        self._count(source, "not_articles")
+        self._count(source, f"skipped/{verdict.kind}")
+        if verdict.retry:
+            yield FetchFailure(url, source.id, "blocked", verdict.reason)
+        else:
+            yield PageSkipped(url, source.id, verdict.kind, verdict.reason)
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]

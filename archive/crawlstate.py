@@ -1,0 +1,81 @@
+"""Crawl state kept in the archive between runs: seen URLs, feed validators,
+source health. Plain functions over the archive connection, so Scrapy
+components and the CLI share them and the tests need no crawler."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlite_utils
+
+from archive.store import first_row, utcnow
+
+
+def is_seen(db: sqlite_utils.Database, url: str) -> bool:
+    """True when the canonical ``url`` was already handled (archived, folded or judged off-topic)."""
+    return first_row(db, "select 1 from seen_urls where url = ?", [url]) is not None
+
+
+def mark_seen(
+    db: sqlite_utils.Database,
+    urls: Iterable[str],
+    *,
+    outcome: str,
+    source_id: str | None,
+    article_id: str | None = None,
+    reason: str | None = None,
+    run_id: int | None = None,
+) -> None:
+    now = utcnow()
+    with db.conn:
+        for url in dict.fromkeys(u for u in urls if u):
+            db.execute(
+                "insert into seen_urls (url, source_id, outcome, reason, article_id, first_seen, last_seen, run_id) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(url) do update set outcome = excluded.outcome, "
+                "reason = excluded.reason, article_id = coalesce(excluded.article_id, article_id), "
+                "last_seen = excluded.last_seen, run_id = excluded.run_id",
+                [url, source_id, outcome, reason, article_id, now, now, run_id],
+            )
+
+
+def feed_validators(db: sqlite_utils.Database, url: str) -> tuple[str | None, str | None]:
+    row = first_row(db, "select etag, last_modified from feed_state where url = ?", [url])
+    return (row[0], row[1]) if row else (None, None)
+
+
+def save_feed_validators(
+    db: sqlite_utils.Database, url: str, source_id: str | None, etag: str | None, last_modified: str | None, status: int
+) -> None:
+    with db.conn:
+        db.execute(
+            "insert into feed_state (url, source_id, etag, last_modified, last_status, checked_at) "
+            "values (?, ?, ?, ?, ?, ?) on conflict(url) do update set "
+            "etag = coalesce(excluded.etag, etag), last_modified = coalesce(excluded.last_modified, last_modified), "
+            "last_status = excluded.last_status, checked_at = excluded.checked_at",
+            [url, source_id, etag, last_modified, status, utcnow()],
+        )
+
+
+def previous_links(db: sqlite_utils.Database, source_id: str, run_id: int, last: int = 3) -> int:
+    """The most links a source's discovery gave in its last few runs before ``run_id``."""
+    row = first_row(
+        db,
+        "select max(links) from (select links from source_health where source_id = ? and run_id < ? "
+        "order by run_id desc limit ?)",
+        [source_id, run_id, last],
+    )
+    return int(row[0] or 0) if row else 0
+
+
+def save_health(db: sqlite_utils.Database, run_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
+    now = utcnow()
+    with db.conn:
+        for r in rows:
+            row = {**r, "run_id": run_id, "at": now}
+            if isinstance(row.get("errors_by_kind"), dict):
+                row["errors_by_kind"] = json.dumps(row["errors_by_kind"], sort_keys=True)
+            db["source_health"].upsert(row, pk=("run_id", "source_id"))
+            if row.get("status") in ("ok", "not_modified", "flagged"):
+                db.execute("update sources set last_success = ? where id = ?", [now, row["source_id"]])
