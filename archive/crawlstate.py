@@ -79,3 +79,53 @@ def save_health(db: sqlite_utils.Database, run_id: int, rows: Iterable[Mapping[s
             db["source_health"].upsert(row, pk=("run_id", "source_id"))
             if row.get("status") in ("ok", "not_modified", "flagged"):
                 db.execute("update sources set last_success = ? where id = ?", [now, row["source_id"]])
+
+
+# Requeued this many times without an outcome, a URL is abandoned (and recorded as a failure).
+MAX_ATTEMPTS = 3
+
+
+def frontier_add(
+    db: sqlite_utils.Database, url: str, request_url: str, *, source_id: str | None, discovered_via: str | None,
+    discovery: Mapping[str, Any] | None, run_id: int | None,
+) -> None:
+    with db.conn:
+        db.execute(
+            "insert into frontier (url, request_url, source_id, discovered_via, discovery, status, attempts, run_id, "
+            "added_at) values (?, ?, ?, ?, ?, 'pending', 0, ?, ?) on conflict(url) do update set "
+            "status = case when status = 'done' then 'pending' else status end, run_id = excluded.run_id",
+            [url, request_url, source_id, discovered_via, json.dumps(dict(discovery or {}), ensure_ascii=False),
+             run_id, utcnow()],
+        )
+
+
+def frontier_settle(db: sqlite_utils.Database) -> None:
+    """Entries whose URL now has an outcome are done."""
+    with db.conn:
+        db.execute("update frontier set status = 'done' where status = 'pending' "
+                   "and url in (select url from seen_urls)")
+
+
+def frontier_resume(db: sqlite_utils.Database, run_id: int | None) -> list[dict[str, Any]]:
+    """Pending entries left by earlier runs (killed, or pages that failed), to fetch first.
+
+    Each call counts an attempt; past MAX_ATTEMPTS an entry is abandoned and
+    recorded in ``failures``, so a page that always fails is not retried forever.
+    """
+    frontier_settle(db)
+    rows = [dict(zip(("url", "request_url", "source_id", "discovered_via", "discovery", "attempts"), r, strict=True))
+            for r in db.execute("select url, request_url, source_id, discovered_via, discovery, attempts from frontier "
+                                "where status = 'pending' and (run_id is null or run_id != ?)", [run_id]).fetchall()]
+    keep = []
+    with db.conn:
+        for row in rows:
+            if row["attempts"] >= MAX_ATTEMPTS:
+                db.execute("update frontier set status = 'abandoned' where url = ?", [row["url"]])
+                db.execute("insert into failures (run_id, source_id, url, stage, error, at) values (?, ?, ?, ?, ?, ?)",
+                           [run_id, row["source_id"], row["request_url"], "frontier",
+                            f"no outcome after {MAX_ATTEMPTS} attempts; abandoned", utcnow()])
+                continue
+            db.execute("update frontier set attempts = attempts + 1, run_id = ? where url = ?", [run_id, row["url"]])
+            row["discovery"] = json.loads(row["discovery"] or "{}")
+            keep.append(row)
+    return keep

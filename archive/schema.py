@@ -204,6 +204,22 @@ def m002_crawl_state(db: sqlite_utils.Database) -> None:
         pk=("run_id", "source_id"),
     )
     db["sources"].add_column("last_success", str)
+    # Article requests discovered but not yet handled: a crawl killed with
+    # SIGKILL resumes from here (Scrapy's JOBDIR loses pages after SIGKILL).
+    db["frontier"].create(
+        {
+            "url": str,  # canonical form, the same key as seen_urls
+            "request_url": str,
+            "source_id": str,
+            "discovered_via": str,
+            "discovery": str,  # JSON
+            "status": str,  # pending, done, abandoned
+            "attempts": int,
+            "run_id": int,
+            "added_at": str,
+        },
+        pk="url",
+    )
 
 
 FTS_COLUMNS = ["title", "text", "title_en", "text_en"]
@@ -238,6 +254,7 @@ INDEXES = [
     ("article_themes", ["theme_id"]),
     ("failures", ["run_id"]),
     ("seen_urls", ["article_id"]),
+    ("frontier", ["status"]),
     ("source_health", ["source_id"]),
 ]
 

@@ -177,33 +177,72 @@ class ConditionalGetMiddleware:
         return response
 
 
-class IncrementalMiddleware:
-    """Drops article requests for URLs the archive has already handled, unless
-    the source says its pages update. Spider middleware, so a skipped URL is
-    simply not requested (no errback, no failure row)."""
+class FrontierMiddleware:
+    """The crawl frontier in the archive, for incremental and crash-safe crawls.
+
+    - Article requests for URLs already handled are dropped, unless the
+      source says its pages update (spider middleware: a skipped URL is simply
+      not requested, no errback, no failure row).
+    - Every other article request is written to the ``frontier`` table before
+      it is scheduled; its outcome (archived, folded, off-topic, not an
+      article) settles it. A run killed with SIGKILL leaves entries pending,
+      and the next run fetches those first, even if no feed lists them any more.
+    """
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.enabled = crawler.settings.getbool("REAIM_INCREMENTAL", True)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
-        return cls(crawler)
+    def from_crawler(cls, crawler: Any) -> FrontierMiddleware:
+        from scrapy import signals
 
-    def _keep(self, obj: Any) -> bool:
-        if not (self.enabled and isinstance(obj, Request) and obj.meta.get("article")):
-            return True
-        source = obj.meta.get("source")
-        if source is not None and source.updates:
-            return True
-        from archive.crawlstate import is_seen
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def _ctx(self) -> Any:
         from pipeline.runtime import crawl_context
 
-        if is_seen(crawl_context(self.crawler).db, canonicalize(obj.url)):
+        return crawl_context(self.crawler)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        from archive.crawlstate import frontier_resume
+
+        spider = self.crawler.spider
+        sources = {s.id: s for s in getattr(spider, "sources", [])}
+        resumed = 0
+        for row in frontier_resume(self._ctx().db, self._ctx().run_id):
+            source = sources.get(row["source_id"])
+            if source is None:
+                continue  # a source no longer configured (or not selected this run)
+            resumed += 1
+            request = spider._article_request(row["request_url"], source, row["discovered_via"] or "frontier",
+                                              row["discovery"])
+            request.meta["resumed"] = True
+            yield request
+        if resumed:
+            self.crawler.stats.set_value("frontier/resumed", resumed)
+        async for obj in start:
+            yield obj
+
+    def _keep(self, obj: Any) -> bool:
+        if not (isinstance(obj, Request) and obj.meta.get("article")):
+            return True
+        from archive.crawlstate import frontier_add, is_seen
+
+        source = obj.meta.get("source")
+        key = canonicalize(obj.url)
+        ctx = self._ctx()
+        if self.enabled and not (source is not None and source.updates) and is_seen(ctx.db, key):
             self.crawler.stats.inc_value("incremental/skipped")
             if source is not None:
                 self.crawler.stats.inc_value(f"source/{source.id}/skipped_seen")
             return False
+        if not obj.meta.get("resumed"):
+            frontier_add(ctx.db, key, obj.url, source_id=getattr(source, "id", None),
+                         discovered_via=obj.meta.get("discovered_via"), discovery=obj.meta.get("discovery"),
+                         run_id=ctx.run_id)
         return True
 
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
@@ -215,3 +254,8 @@ class IncrementalMiddleware:
         async for obj in result:
             if self._keep(obj):
                 yield obj
+
+    def spider_closed(self, spider: Any = None) -> None:
+        from archive.crawlstate import frontier_settle
+
+        frontier_settle(self._ctx().db)

@@ -42,7 +42,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.FixedProxyMiddleware": 740,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.IncrementalMiddleware": 900,
+    "crawler.middlewares.FrontierMiddleware": 900,
 }
 RETRY_AFTER_MAX = 600  # seconds; a longer Retry-After leaves the host for the next run
 

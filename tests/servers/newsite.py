@@ -19,6 +19,7 @@ class Route:
     # Answers for the first hits, then ``status``/``body``: e.g. [(429, {"Retry-After": "2"})]
     first: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     etag: str | None = None  # answer 304 to a matching If-None-Match
+    delay: float = 0.0  # seconds before answering (a slow site)
 
 
 @dataclass
@@ -57,6 +58,8 @@ class NewsSite:
                         if route.etag:
                             extra["ETag"] = route.etag
                     site.hits.append(Hit(path, time.monotonic(), status, headers))
+                if route is not None and route.delay:
+                    time.sleep(route.delay)
                 self.send_response(status)
                 for k, v in extra.items():
                     self.send_header(k, v)
