@@ -44,6 +44,8 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.FrontierMiddleware": 900,
 }
+# GDELT asks for at most one request every 5 seconds; its requests share this slot.
+DOWNLOAD_SLOTS = {"gdelt": {"concurrency": 1, "delay": 5.0, "randomize_delay": False}}
 RETRY_AFTER_MAX = 600  # seconds; a longer Retry-After leaves the host for the next run
 
 ITEM_PIPELINES = {

@@ -10,7 +10,10 @@ from typing import Any
 
 import yaml
 
-KINDS = ("rss", "atom", "sitemap", "section")
+KINDS = ("rss", "atom", "sitemap", "section", "gdelt", "google_news")
+# Discovery services: ``urls`` is optional (their public endpoint), ``query`` required.
+SERVICE_KINDS = ("gdelt", "google_news")
+SERVICE_REQUIRED = {"gdelt": ("query",), "google_news": ("query", "hl", "gl", "ceid")}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -89,6 +92,13 @@ def load_sources(
             if not isinstance(entry.get(key), str):
                 raise SourceError(f"{where}: {key!r} is required")
         urls = _strings(entry.get("urls") or entry.get("url"), where, "urls")
+        if kind in SERVICE_KINDS:
+            from crawler.discovery import GDELT_DOC_URL, GOOGLE_NEWS_SEARCH_URL
+
+            urls = urls or ((GDELT_DOC_URL,) if kind == "gdelt" else (GOOGLE_NEWS_SEARCH_URL,))
+            for key in SERVICE_REQUIRED[kind]:
+                if not isinstance(entry.get(key), str) or not entry[key].strip():
+                    raise SourceError(f"{where}: {key!r} is required for kind {kind}")
         if not urls:
             raise SourceError(f"{where}: at least one URL is required")
         if site is not None:

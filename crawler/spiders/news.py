@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -18,6 +18,16 @@ from twisted.python.failure import Failure
 
 from crawler.charset import decode_html
 from crawler.classify import PageVerdict, classify_extracted, classify_response
+from crawler.discovery import (
+    DiscoveryError,
+    gdelt_requests,
+    gdelt_split_needed,
+    google_news_url,
+    is_google_news_link,
+    parse_gdelt,
+    parse_google_news,
+    split_request,
+)
 from crawler.extract import extract_article
 from crawler.items import Article, FetchFailure, PageSkipped
 from crawler.sources import Source, load_sources
@@ -27,6 +37,17 @@ from crawler.urls import is_amp
 # teaser or error page. CJK packs more meaning per character.
 MIN_ARTICLE_CHARS = {"ko": 80, "ja": 80, "zh": 60}
 DEFAULT_MIN_ARTICLE_CHARS = 200
+
+
+def _when(value: Any) -> datetime | None:
+    """A source's ``start``/``end`` (YAML date or datetime, or ISO text) as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):  # a date
+        value = datetime(value.year, value.month, value.day)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _one_line(text: str) -> str:
@@ -57,17 +78,31 @@ class NewsSpider(scrapy.Spider):
     # --- start -----------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         parsers = {"rss": self.parse_feed, "atom": self.parse_feed, "sitemap": self.parse_sitemap,
-                   "section": self.parse_section}
+                   "section": self.parse_section, "gdelt": self.parse_gdelt, "google_news": self.parse_google_news}
         for source in self.sources:
-            for url in source.urls:
+            for url in self._start_urls(source):
                 yield scrapy.Request(
                     url,
                     callback=parsers[source.kind],
                     errback=self.on_error,
                     meta={"source": source, "section_depth": 0, "discovery_doc": True,
-                          "conditional": source.kind in ("rss", "atom", "sitemap")},
+                          "conditional": source.kind in ("rss", "atom", "sitemap"),
+                          **({"download_slot": "gdelt"} if source.kind == "gdelt" else {})},
                     dont_filter=True,
                 )
+
+    def _start_urls(self, source: Source) -> list[str]:
+        """Feeds and pages as listed; for the discovery services, the query URLs built from the source."""
+        x = source.extra
+        if source.kind == "gdelt":
+            end = _when(x.get("end")) or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            start = _when(x.get("start")) or end - timedelta(days=float(x.get("window_days", 7)))
+            return gdelt_requests(x["query"], languages=[source.language], start=start, end=end,
+                                  slice_hours=int(x.get("slice_hours", 24)), base_url=source.urls[0])
+        if source.kind == "google_news":
+            return [google_news_url(x["query"], hl=x["hl"], gl=x["gl"], ceid=x["ceid"], when=x.get("when"),
+                                    base_url=source.urls[0])]
+        return list(source.urls)
 
     def _count(self, source: Source, what: str) -> None:
         assert self.crawler.stats is not None
@@ -144,6 +179,53 @@ class NewsSpider(scrapy.Spider):
             discovery = {k: v.strip() if isinstance(v, str) else v for k, v in discovery.items() if v}
             yield self._article_request(response.urljoin(loc), source, "sitemap", discovery)
 
+    def parse_gdelt(self, response: Response) -> Iterator[Any]:
+        """GDELT DOC 2.0 ArtList: a full answer (the 250 cap) is split in two windows and asked again."""
+        source: Source = response.meta["source"]
+        self._count(source, "discovery_pages")
+        try:
+            records = parse_gdelt(response.body)
+        except DiscoveryError as exc:
+            tries = response.meta.get("gdelt_tries", 0)
+            if exc.retryable and tries < 3:  # the 5-second rule: the gdelt slot's delay spaces the retry
+                yield response.request.replace(dont_filter=True, meta={**response.meta, "gdelt_tries": tries + 1})
+            else:
+                yield FetchFailure(response.url, source.id, "discovery", f"GDELT: {exc}")
+            return
+        if gdelt_split_needed(records):
+            try:
+                halves = split_request(response.url)
+            except ValueError:
+                self.crawler.stats.inc_value("gdelt/truncated")  # one 15-minute batch over the cap
+            else:
+                self.crawler.stats.inc_value("gdelt/split")
+                for url in halves:
+                    yield response.request.replace(url=url, meta={**response.meta, "gdelt_tries": 0})
+                return
+        for rec in records:
+            discovery = {"service": "gdelt", "title": rec.get("title"), "seen": rec.get("seendate"),
+                         "domain": rec.get("domain"), "language": rec.get("language"),
+                         "sourcecountry": rec.get("sourcecountry"), "outlet": rec.get("domain")}
+            yield self._article_request(rec["url"], source, "gdelt", {k: v for k, v in discovery.items() if v})
+
+    def parse_google_news(self, response: Response) -> Iterator[Any]:
+        """Google News RSS search: each item to the publisher's own page, with the outlet kept."""
+        source: Source = response.meta["source"]
+        self._count(source, "discovery_pages")
+        try:
+            items = parse_google_news(response.body)
+        except DiscoveryError as exc:
+            yield FetchFailure(response.url, source.id, "discovery", f"Google News: {exc}")
+            return
+        for item in items:
+            discovery = {"service": "google_news", "title": item.get("title"), "outlet": item.get("outlet"),
+                         "outlet_url": item.get("outlet_url"), "published": item.get("published"),
+                         "google_link": item.get("link")}
+            # The publisher's URL when the item carries it; else the Google link, which
+            # redirects (older items) or not (then parse_article records a failure).
+            target = item.get("publisher_url") or item["link"]
+            yield self._article_request(target, source, "google_news", {k: v for k, v in discovery.items() if v})
+
     def parse_section(self, response: Response) -> Iterator[Any]:
         """Section and search pages: article links by ``allow``/``deny``, listing links by ``follow``."""
         source: Source = response.meta["source"]
@@ -162,6 +244,10 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         source: Source = response.meta["source"]
         self._count(source, "pages")
+        if is_google_news_link(response.url):
+            yield FetchFailure(response.url, source.id, "discovery",
+                               "Google News link did not redirect to the publisher (script-only interstitial)")
+            return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         verdict = classify_response(content_type, response.body[:20000].decode("utf-8", "replace"))
         if verdict is not None:
@@ -208,7 +294,7 @@ class NewsSpider(scrapy.Spider):
         if (req_url := response.meta.get("redirect_urls")):
             article.aliases.extend(req_url)
         article.source_id = source.id
-        article.outlet = source.name
+        article.outlet = discovery.get("outlet") or source.name
         article.country = source.country
         article.discovered_via = response.meta.get("discovered_via")
         article.discovery = discovery

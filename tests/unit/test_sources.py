@@ -18,7 +18,8 @@ def test_every_kind_maps_to_a_spider_parser() -> None:
     from crawler.spiders.news import NewsSpider
 
     for kind in KINDS:
-        method = {"rss": "parse_feed", "atom": "parse_feed", "sitemap": "parse_sitemap", "section": "parse_section"}[kind]
+        method = {"rss": "parse_feed", "atom": "parse_feed", "sitemap": "parse_sitemap", "section": "parse_section",
+                  "gdelt": "parse_gdelt", "google_news": "parse_google_news"}[kind]
         assert callable(getattr(NewsSpider, method))
 
 
