@@ -195,27 +195,16 @@ def serve(db: Path, port: int) -> None:
     _serve(db, port, public=False)
 
 
-@cli.command()
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--url", required=True, help="The URL the page was fetched from (resolves relative links).")
-@click.option("--timezone", "tz", default=None, help="Zone for dates printed without one, e.g. Asia/Seoul.")
-@user_errors
-def extract(file: Path, url: str, tz: str | None) -> None:
-    """Extract one saved HTML page and print it as a JSON object.
-
-    \b
-    Example:
-      reaim extract page.html --url https://www.example.com/news/1
-    """
+def _extract_one(data: bytes, url: str, tz: str | None) -> dict[str, Any]:
     from crawler.charset import decode_html
     from crawler.extract import extract_article
     from pipeline.language import detect_article_language
     from pipeline.normalize import normalize
 
-    decoded = decode_html(file.read_bytes(), None, None)
+    decoded = decode_html(data, None, None)
     article = normalize(extract_article(decoded.text, url, source_timezone=tz))
     lang = detect_article_language(article)
-    out = {
+    return {
         "url": article.url,
         "canonical_url": article.canonical_url,
         "title": article.title,
@@ -223,6 +212,7 @@ def extract(file: Path, url: str, tz: str | None) -> None:
         "published": article.published,
         "language": lang.language,
         "authors": article.authors,
+        "published_raw": article.published_raw,
         "published_method": article.published_method,
         "section": article.section,
         "image": article.image,
@@ -230,7 +220,50 @@ def extract(file: Path, url: str, tz: str | None) -> None:
         "mojibake": decoded.mojibake,
         "provenance": article.provenance,
     }
-    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--url", help="The URL the page was fetched from (resolves relative links).")
+@click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), default=None,
+              help='JSON Lines of {"path": ..., "url": ...}: extract each, one JSON line out per line in.')
+@click.option("--timezone", "tz", default=None, help="Zone for dates printed without one, e.g. Asia/Seoul.")
+@user_errors
+def extract(file: Path | None, url: str | None, batch: Any, tz: str | None) -> None:
+    """Extract a saved HTML page (or a batch of them) and print JSON.
+
+    One page: one JSON object. With --batch, one line per input line, in
+    input order, with the input's path added; a page that fails gives a line
+    with path and error, and the batch goes on (exit code 1 at the end).
+
+    \b
+    Example:
+      reaim extract page.html --url https://www.example.com/news/1
+      reaim extract --batch pages.jsonl > extracted.jsonl
+    """
+    if batch is None:
+        if file is None or not url:
+            raise click.UsageError("give FILE and --url, or --batch LIST.jsonl")
+        click.echo(json.dumps(_extract_one(file.read_bytes(), url, tz), ensure_ascii=False, indent=2))
+        return
+    if file is not None:
+        raise click.UsageError("give either FILE or --batch, not both")
+    failed = 0
+    for n, line in enumerate(batch, 1):
+        if not line.strip():
+            continue
+        path: Any = None
+        try:
+            entry = json.loads(line)
+            path, page_url = entry["path"], entry["url"]
+            out = {"path": path, **_extract_one(Path(path).read_bytes(), page_url, entry.get("timezone") or tz)}
+        except Exception as exc:  # one bad page must not stop the batch
+            failed += 1
+            out = {"path": path, "line": n, "error": " ".join(f"{type(exc).__name__}: {exc}".split())[:300]}
+        click.echo(json.dumps(out, ensure_ascii=False))
+    if failed:
+        click.echo(f"{failed} page(s) failed; see the lines with an error", err=True)
+        sys.exit(1)
 
 
 @cli.command()

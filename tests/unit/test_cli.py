@@ -138,3 +138,23 @@ def test_datasette_serves_the_archive_with_metadata(tmp_path: Path) -> None:
     queries = subprocess.run(serve_command(db, extra=["--get", "/custom/coverage_by_summit_language.json"]),
                              capture_output=True, text=True, timeout=60)
     assert queries.returncode == 0 and '"rows"' in queries.stdout
+
+
+def test_extract_batch_keeps_order_and_reports_failures(tmp_path: Path) -> None:
+    body = "<p>Delegates met in Seoul to discuss the military uses of artificial intelligence and human control.</p>" * 4
+    pages = []
+    for i in range(3):
+        page = tmp_path / f"p{i}.html"
+        page.write_text(f"<html><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>{body}"
+                        "</article></body></html>", encoding="utf-8")
+        pages.append({"path": str(page), "url": f"https://daily.example/news/{i}"})
+    pages.insert(1, {"path": str(tmp_path / "missing.html"), "url": "https://daily.example/x"})
+    listing = tmp_path / "list.jsonl"
+    listing.write_text("\n".join(json.dumps(p) for p in pages) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["extract", "--batch", str(listing)])
+    assert result.exit_code == 1
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    assert [x["path"] for x in lines] == [p["path"] for p in pages]
+    assert "error" in lines[1] and "FileNotFoundError" in lines[1]["error"]
+    assert [x["title"] for x in (lines[0], lines[2], lines[3])] == ["Story 0", "Story 1", "Story 2"]
+    assert {"url", "canonical_url", "text", "published", "language", "authors"} <= set(lines[0])
