@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -49,6 +50,53 @@ class FixedProxyMiddleware:
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         request.meta.setdefault("proxy", self.proxy)
+
+
+def private_reason(url: str) -> str | None:
+    """Why ``url`` points inside the machine or its network, or None.
+
+    Checked on literal addresses and local names. A public name that resolves
+    to a private address (DNS rebinding) is not caught here: that needs the
+    resolver, and is documented in docs/crawling.md.
+    """
+    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return f"{host} is a local name"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+            or address.is_multicast or address.is_unspecified):
+        return f"{host} is a private or loopback address"
+    return None
+
+
+class PrivateTargetMiddleware:
+    """Refuse requests to loopback, private and link-local targets, checked again
+    after every redirect (each redirect is a new request through this chain).
+
+    A sources file or a feed must not turn the crawler against the machine it
+    runs on or its network. Tests and the demo opt in to loopback with the
+    setting or environment variable ``REAIM_ALLOW_PRIVATE``.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PrivateTargetMiddleware:
+        import os
+
+        if crawler.settings.getbool("REAIM_ALLOW_PRIVATE") or os.environ.get("REAIM_ALLOW_PRIVATE") in ("1", "true"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        reason = private_reason(request.url)
+        if reason is not None:
+            self.crawler.stats.inc_value("security/private_target_refused")
+            raise IgnoreRequest(f"refused: {reason} (set REAIM_ALLOW_PRIVATE to allow)")
 
 
 class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -32,6 +32,8 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 DOWNLOADER_MIDDLEWARES = {
+    # Loopback, private and link-local targets refused, after redirects too.
+    "crawler.middlewares.PrivateTargetMiddleware": 50,
     # RFC 9309: an unreachable robots.txt means disallow (Scrapy fails open).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.StrictRobotsTxtMiddleware": 100,
@@ -68,6 +70,7 @@ REAIM_SOURCES = None  # sources YAML; None -> crawler/sources.yaml
 REAIM_SOURCE_IDS = []  # restrict to these source ids
 REAIM_SITE = None  # value substituted for "{site}" in source URLs (the demo)
 REAIM_INCREMENTAL = True  # skip article URLs already handled (unless the source's pages update)
+REAIM_ALLOW_PRIVATE = False  # allow loopback/private targets (tests, the demo); also env REAIM_ALLOW_PRIVATE=1
 REAIM_PROXY = None  # send every request through this HTTP proxy (the demo's sample site)
 REAIM_RUN_ID = None
 TAG_TAXONOMY = None  # taxonomy directory; None -> pipeline/taxonomy

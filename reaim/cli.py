@@ -112,6 +112,7 @@ def demo(db: Path, no_serve: bool, port: int, translator: str | None, translator
         # The site listens on a free port but is crawled under one stable name
         # (it answers as a forward proxy), so URLs and archive ids repeat run to run.
         overrides["REAIM_PROXY"] = site.base_url
+        overrides["REAIM_ALLOW_PRIVATE"] = True  # the proxy is on loopback; the site's name is not
         click.echo(f"Sample site {SAMPLE_SITE_NAME} on {site.base_url}; crawling it into {db} ...", err=True)
         settings = build_settings(
             db=str(db), sources=str(resources.files("reaim.sample_site") / "sources.yaml"), source_ids=None,
@@ -141,13 +142,15 @@ def crawl(db: Path, sources: Path | None, source_ids: tuple[str, ...], scrapy_se
           translator: str | None, translator_url: str | None, verbose: bool) -> None:
     """Crawl the configured news sources into the archive and print a summary.
 
-    Exit code: 0 all sources answered, 3 some failed, 1 all failed.
+    Exit code: 0 all sources answered, 3 some failed, 1 all failed or the
+    crawl could not run, 4 a run monitor raised an alert (a source yielded
+    nothing, too many errors, bot walls), 75 another crawl holds the archive.
 
     \b
     Example:
       reaim crawl --db reaim.db --source yonhap-en --source nos-nl
     """
-    from reaim.crawl import build_settings, format_report, run_crawl
+    from reaim.crawl import EXIT_LOCKED, CrawlLocked, build_settings, format_report, run_crawl
 
     overrides = _crawl_logging(verbose, db)
     for pair in scrapy_settings:
@@ -159,7 +162,11 @@ def crawl(db: Path, sources: Path | None, source_ids: tuple[str, ...], scrapy_se
         db=str(db), sources=str(sources) if sources else None, source_ids=list(source_ids), site=None,
         translator=translator, translator_url=translator_url, overrides=overrides,
     )
-    report = run_crawl(settings, command="crawl")
+    try:
+        report = run_crawl(settings, command="crawl")
+    except CrawlLocked as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
     click.echo(format_report(report, db))
     if not verbose:
         click.echo(f"Crawl log: {crawl_log_path(db)}")

@@ -7,7 +7,11 @@ subprocesses through the CLI.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 from archive.crawlstate import previous_links, save_health
 from archive.schema import open_db
 from archive.store import finish_run, first_row, start_run, summary
+from reaim.monitors import check_run
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +57,52 @@ class SourceReport:
 @dataclass
 class CrawlReport:
     run_id: int
-    status: str  # ok, partial, failed
+    status: str  # ok, partial, alert, failed
     stats: dict[str, Any]
     sources: list[SourceReport]
     archive: dict[str, Any]
     counts: dict[str, int] = field(default_factory=dict)
+    alerts: list[Any] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "partial": 3, "failed": 1}[self.status]
+        return EXIT_CODES[self.status]
+
+
+# What cron, systemd and scripts see. 75 is EX_TEMPFAIL: try again later.
+EXIT_CODES = {"ok": 0, "failed": 1, "partial": 3, "alert": 4}
+EXIT_LOCKED = 75
+
+
+class CrawlLocked(CrawlError):
+    """Another crawl holds the archive's lock."""
+
+
+@contextlib.contextmanager
+def crawl_lock(db_path: str | Path) -> Iterator[None]:
+    """One crawl per archive at a time: an exclusive lock on ``<db>.lock``.
+
+    flock is released by the kernel when the process dies, even by SIGKILL,
+    so a crashed run never leaves a stale lock behind.
+    """
+    path = Path(f"{db_path}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise CrawlLocked(f"another crawl is running on {db_path} ({holder}); try again later") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def build_settings(
@@ -94,7 +136,12 @@ def build_settings(
 
 
 def run_crawl(settings: Any, *, command: str) -> CrawlReport:
-    """Run the news spider over the configured sources and report per source."""
+    """Run the news spider over the configured sources and report per source (under the archive's lock)."""
+    with crawl_lock(settings.get("REAIM_DB")):
+        return _run_crawl(settings, command=command)
+
+
+def _run_crawl(settings: Any, *, command: str) -> CrawlReport:
     from scrapy.crawler import CrawlerProcess
 
     from crawler.sources import load_sources
@@ -157,12 +204,18 @@ def run_crawl(settings: Any, *, command: str) -> CrawlReport:
     }
     failed = [r for r in reports if r.failed]
     status = "ok" if not failed else ("failed" if len(failed) == len(reports) else "partial")
+    alerts = check_run(reports, stats, settings)
+    if alerts and status == "ok":
+        status = "alert"
     if stats.get("finish_reason") not in (None, "finished"):
         status = "failed"
+    for alert in alerts:
+        logger.error("monitor %s failed for %s: %s", alert.check, alert.source_id, alert.message)
     archive_summary = summary(db)
     finish_run(db, run_id, status, stats, {"counts": counts, "archive": archive_summary,
-                                            "sources": [r.__dict__ for r in reports]})
-    return CrawlReport(run_id, status, stats, reports, archive_summary, counts)
+                                            "sources": [r.__dict__ for r in reports],
+                                            "alerts": [a.__dict__ for a in alerts]})
+    return CrawlReport(run_id, status, stats, reports, archive_summary, counts, alerts)
 
 
 def format_report(report: CrawlReport, db_path: str | Path) -> str:
@@ -188,6 +241,8 @@ def format_report(report: CrawlReport, db_path: str | Path) -> str:
     if pending:
         lines.append(f"  {pending} article(s) archived with translation pending; retry with `reaim translate --pending`.")
     lines.append(f"Already archived, not fetched again: {c['skipped_seen']}")
+    for alert in report.alerts:
+        lines.append(f"ALERT {alert.check} ({alert.source_id}): {alert.message}")
     for r in report.sources:
         if r.failed:
             lines.append(f"Source {r.id}: FAILED: {r.reason}")

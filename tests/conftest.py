@@ -13,6 +13,9 @@ import pytest
 # Tests never use a real translation service; tests that translate start a
 # LibreTranslate-compatible server on loopback and point at it explicitly.
 os.environ["REAIM_TRANSLATOR"] = "none"
+# Every peer in the tests is on 127.0.0.1: opt in to loopback targets, which the
+# crawler refuses by default (tests that check the refusal unset this).
+os.environ["REAIM_ALLOW_PRIVATE"] = "1"
 os.environ.pop("REAIM_TRANSLATOR_URL", None)
 os.environ.pop("REAIM_DB", None)
 sys.path.insert(0, str(Path(__file__).parent))

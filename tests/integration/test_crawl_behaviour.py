@@ -47,13 +47,17 @@ def rss(base: str, paths: list[str]) -> str:
     return f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
 
 
-def crawl(tmp_path: Path, site: NewsSite, *extra: str) -> subprocess.CompletedProcess[str]:
+def crawl(tmp_path: Path, site: NewsSite, *extra: str, feed: str | None = None,
+          allow_private: bool = True) -> subprocess.CompletedProcess[str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     sources = tmp_path / "sources.yaml"
     sources.write_text(
-        f"- {{id: wire, name: Wire, language: en, timezone: UTC, kind: rss, urls: ['{site.url}/feed.xml']}}\n",
+        f"- {{id: wire, name: Wire, language: en, timezone: UTC, kind: rss, urls: ['{feed or site.url + '/feed.xml'}']}}\n",
         encoding="utf-8",
     )
     env = {**os.environ, "REAIM_TRANSLATOR": "none"}
+    if not allow_private:
+        env.pop("REAIM_ALLOW_PRIVATE", None)
     return subprocess.run(
         [sys.executable, "-m", "reaim.cli", "crawl", "--db", str(tmp_path / "a.db"), "--sources", str(sources),
          "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", *extra],
@@ -135,6 +139,8 @@ def test_pages_that_are_not_articles_are_recorded_not_archived(tmp_path: Path) -
     blocked = list(db.query("select url, stage, error from failures"))
     assert [(b["stage"], "bot challenge" in b["error"]) for b in blocked] == [("blocked", True)]
     assert "Failed pages: 1" in proc.stdout
+    # A bot wall is a monitor alert: the run says so and cron sees exit code 4.
+    assert proc.returncode == 4 and "ALERT bot_wall (wire)" in proc.stdout
 
 
 def test_a_source_that_stops_yielding_links_is_flagged(tmp_path: Path) -> None:
@@ -149,3 +155,37 @@ def test_a_source_that_stops_yielding_links_is_flagged(tmp_path: Path) -> None:
     db = sqlite_utils.Database(tmp_path / "a.db")
     last = list(db.query("select status, reason from source_health order by run_id desc limit 1"))[0]
     assert last["status"] in ("flagged", "failed") and last["reason"]
+
+
+def test_loopback_targets_are_refused_unless_allowed_even_after_a_redirect(tmp_path: Path) -> None:
+    with NewsSite() as site:
+        site.add("/robots.txt", "User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"})
+        site.add("/feed.xml", rss("http://news.example", ["/a.html"]), headers={"Content-Type": "application/rss+xml"})
+        site.add("/a.html", "", status=302, headers={"Location": f"{site.url}/b.html"})
+        site.add("/b.html", article_html("Summit opens in Seoul"))
+        direct = crawl(tmp_path / "direct", site, allow_private=False)
+        hits_direct = list(site.paths_hit())
+        # Through a proxy the feed's host is public; its article redirects to loopback.
+        redirected = crawl(tmp_path / "redirect", site, "-s", f"REAIM_PROXY={site.url}",
+                           feed="http://news.example/feed.xml", allow_private=False)
+        hits_after = site.paths_hit()[len(hits_direct):]
+    assert hits_direct == []
+    assert "refused: 127.0.0.1 is a private or loopback address" in direct.stdout
+    assert "/a.html" in hits_after and "/b.html" not in hits_after, (hits_after, redirected.stdout)
+    db = sqlite_utils.Database(tmp_path / "redirect" / "a.db")
+    errors = [r["error"] for r in db.query("select error from failures")]
+    assert any("refused: 127.0.0.1" in e for e in errors), errors
+
+
+def test_a_second_crawl_on_the_same_archive_waits_its_turn(tmp_path: Path) -> None:
+    from reaim.crawl import crawl_lock
+
+    with NewsSite() as site:
+        site.add("/robots.txt", "User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"})
+        site.add("/feed.xml", rss(site.url, []), headers={"Content-Type": "application/rss+xml"})
+        with crawl_lock(tmp_path / "a.db"):
+            locked = crawl(tmp_path, site)
+        free = crawl(tmp_path, site)
+    assert locked.returncode == 75 and "another crawl is running" in locked.stderr
+    assert "Traceback" not in locked.stderr and site.paths_hit().count("/feed.xml") == 1
+    assert free.returncode == 0, free.stdout

@@ -43,6 +43,8 @@ class NewsSite:
 
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path.split("?", 1)[0]
+                if "://" in path:  # absolute form: the site is being used as a forward proxy
+                    path = "/" + path.split("://", 1)[1].split("/", 1)[-1] if "/" in path.split("://", 1)[1] else "/"
                 route = site.routes.get(path)
                 headers = {k: v for k, v in self.headers.items()}
                 with site._lock:
