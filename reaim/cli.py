@@ -173,6 +173,40 @@ def crawl(db: Path, sources: Path | None, source_ids: tuple[str, ...], scrapy_se
     sys.exit(report.exit_code)
 
 
+@cli.command()
+@db_option
+@click.option("--every", required=True, help="Interval between runs: 90s, 15m, 1h, 1d.")
+@click.option("--sources", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Sources YAML file (default: the packaged crawler/sources.yaml).")
+@click.option("--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable).")
+@click.option("--times", type=int, default=None, help="Stop after this many runs (default: run until Ctrl-C).")
+@user_errors
+def schedule(db: Path, every: str, sources: Path | None, source_ids: tuple[str, ...], times: int | None) -> None:
+    """Run `reaim crawl` every interval in the foreground (for machines without cron).
+
+    Each run is logged in the archive like any crawl; one line per run here.
+    Overlapping runs cannot happen: the archive lock skips a run while
+    another holds it. For servers, prefer the systemd timer in docs/deploy/.
+
+    \b
+    Example:
+      reaim schedule --every 1h --db reaim.db
+    """
+    from reaim.schedule import parse_interval, run_schedule
+
+    seconds = parse_interval(every)
+    args = ["--db", str(db)]
+    if sources:
+        args += ["--sources", str(sources)]
+    for sid in source_ids:
+        args += ["--source", sid]
+    click.echo(f"Crawling {db} every {every}; Ctrl-C to stop.", err=True)
+    try:
+        sys.exit(run_schedule(args, seconds, times=times, echo=click.echo))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
 def _serve(db: Path, port: int, public: bool) -> None:
     import subprocess
 

@@ -189,3 +189,24 @@ def test_a_second_crawl_on_the_same_archive_waits_its_turn(tmp_path: Path) -> No
     assert locked.returncode == 75 and "another crawl is running" in locked.stderr
     assert "Traceback" not in locked.stderr and site.paths_hit().count("/feed.xml") == 1
     assert free.returncode == 0, free.stdout
+
+
+def test_schedule_runs_the_crawl_on_its_interval(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reaim.cli import cli
+
+    with NewsSite() as site:
+        site.add("/robots.txt", "User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"})
+        site.add("/feed.xml", rss(site.url, ["/a.html"]), headers={"Content-Type": "application/rss+xml"})
+        site.add("/a.html", article_html("Summit opens in Seoul"))
+        sources = tmp_path / "s.yaml"
+        sources.write_text(f"- {{id: wire, name: Wire, language: en, kind: rss, urls: ['{site.url}/feed.xml']}}\n")
+        result = CliRunner().invoke(cli, ["schedule", "--every", "1s", "--times", "2", "--db", str(tmp_path / "a.db"),
+                                          "--sources", str(sources)])
+        feed_hits = site.paths_hit().count("/feed.xml")
+    assert result.exit_code == 0, result.output
+    runs = [line for line in result.output.splitlines() if "] run " in line]
+    assert len(runs) == 2 and "exit 0" in runs[0] and "(this run: 1 new," in runs[0] and "(this run: 0 new," in runs[1]
+    assert feed_hits == 2
+    assert sqlite_utils.Database(tmp_path / "a.db")["crawl_runs"].count == 2
