@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.store import first_row, utcnow
+from archive.store import first_row, utcnow, write_txn
 
 
 def is_seen(db: sqlite_utils.Database, url: str) -> bool:
@@ -29,7 +29,7 @@ def mark_seen(
     run_id: int | None = None,
 ) -> None:
     now = utcnow()
-    with db.conn:
+    with write_txn(db):
         for url in dict.fromkeys(u for u in urls if u):
             db.execute(
                 "insert into seen_urls (url, source_id, outcome, reason, article_id, first_seen, last_seen, run_id) "
@@ -48,7 +48,7 @@ def feed_validators(db: sqlite_utils.Database, url: str) -> tuple[str | None, st
 def save_feed_validators(
     db: sqlite_utils.Database, url: str, source_id: str | None, etag: str | None, last_modified: str | None, status: int
 ) -> None:
-    with db.conn:
+    with write_txn(db):
         db.execute(
             "insert into feed_state (url, source_id, etag, last_modified, last_status, checked_at) "
             "values (?, ?, ?, ?, ?, ?) on conflict(url) do update set "
@@ -71,7 +71,7 @@ def previous_links(db: sqlite_utils.Database, source_id: str, run_id: int, last:
 
 def save_health(db: sqlite_utils.Database, run_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
     now = utcnow()
-    with db.conn:
+    with write_txn(db):
         for r in rows:
             row = {**r, "run_id": run_id, "at": now}
             if isinstance(row.get("errors_by_kind"), dict):
@@ -89,7 +89,7 @@ def frontier_add(
     db: sqlite_utils.Database, url: str, request_url: str, *, source_id: str | None, discovered_via: str | None,
     discovery: Mapping[str, Any] | None, run_id: int | None,
 ) -> None:
-    with db.conn:
+    with write_txn(db):
         db.execute(
             "insert into frontier (url, request_url, source_id, discovered_via, discovery, status, attempts, run_id, "
             "added_at) values (?, ?, ?, ?, ?, 'pending', 0, ?, ?) on conflict(url) do update set "
@@ -101,7 +101,7 @@ def frontier_add(
 
 def frontier_settle(db: sqlite_utils.Database) -> None:
     """Entries whose URL now has an outcome are done."""
-    with db.conn:
+    with write_txn(db):
         db.execute("update frontier set status = 'done' where status = 'pending' "
                    "and url in (select url from seen_urls)")
 
@@ -117,7 +117,7 @@ def frontier_resume(db: sqlite_utils.Database, run_id: int | None) -> list[dict[
             for r in db.execute("select url, request_url, source_id, discovered_via, discovery, attempts from frontier "
                                 "where status = 'pending' and (run_id is null or run_id != ?)", [run_id]).fetchall()]
     keep = []
-    with db.conn:
+    with write_txn(db):
         for row in rows:
             if row["attempts"] >= MAX_ATTEMPTS:
                 db.execute("update frontier set status = 'abandoned' where url = ?", [row["url"]])

@@ -7,17 +7,45 @@ article arriving twice must leave one row.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
+from archive.search import index_article, unindex_article
+
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def write_txn(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    Python's implicit (deferred) transactions can read first and then fail at
+    once with "database is locked" when they try to write while another
+    connection (the translation cache's worker thread) holds or just released
+    the lock: SQLite does not wait for a lock upgrade. An immediate
+    transaction waits its turn through the busy timeout. Nested calls join the
+    outer transaction; sqlite-utils' own ``atomic()`` inside becomes a savepoint.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    else:
+        conn.commit()
 
 
 def first_row(db: sqlite_utils.Database, sql: str, params: Iterable[Any] = ()) -> tuple[Any, ...] | None:
@@ -73,7 +101,7 @@ def save_article(db: sqlite_utils.Database, record: Mapping[str, Any], article_i
     now = utcnow()
     row = article_row(record, article_id)
     row["updated_at"] = now
-    with db.conn:
+    with write_txn(db):
         existing = first_row(db, "select first_seen from articles where id = ?", [article_id])
         row["first_seen"] = existing[0] if existing else now
         db["articles"].upsert(row, pk="id", alter=False)
@@ -84,6 +112,7 @@ def save_article(db: sqlite_utils.Database, record: Mapping[str, Any], article_i
         for url in sorted(aliases):
             add_alias(db, url, article_id, "url-variant", record.get("outlet"), now)
         replace_tags(db, article_id, record)
+        index_article(db, article_id)
     return SaveResult(article_id, created=existing is None)
 
 
@@ -108,7 +137,7 @@ def demote_to_alias(db: sqlite_utils.Database, old_id: str, new_id: str, reason:
 
     Its URLs become aliases of the original, its tags go; one transaction.
     """
-    with db.conn:
+    with write_txn(db):
         row = first_row(db, "select canonical_url, outlet from articles where id = ?", [old_id])
         if row is None:
             return
@@ -117,6 +146,7 @@ def demote_to_alias(db: sqlite_utils.Database, old_id: str, new_id: str, reason:
         db.execute("delete from article_events where article_id = ?", [old_id])
         db.execute("delete from article_themes where article_id = ?", [old_id])
         db.execute("delete from articles where id = ?", [old_id])
+        unindex_article(db, old_id)
 
 
 def replace_tags(db: sqlite_utils.Database, article_id: str, record: Mapping[str, Any]) -> None:
@@ -174,7 +204,7 @@ def save_taxonomy(
     version: str,
 ) -> None:
     """Write the event and theme tables from the taxonomy data (ids are stable)."""
-    with db.conn:
+    with write_txn(db):
         db["events"].upsert_all(
             [
                 {
@@ -221,12 +251,12 @@ def save_sources(db: sqlite_utils.Database, sources: Iterable[Mapping[str, Any]]
         for s in sources
     ]
     if rows:
-        with db.conn:
+        with write_txn(db):
             db["sources"].upsert_all(rows, pk="id")
 
 
 def start_run(db: sqlite_utils.Database, command: str) -> int:
-    with db.conn:
+    with write_txn(db):
         table = db["crawl_runs"].insert(
             {"command": command, "started": utcnow(), "status": "running"}, pk="id"
         )
@@ -237,7 +267,7 @@ def start_run(db: sqlite_utils.Database, command: str) -> int:
 def finish_run(
     db: sqlite_utils.Database, run_id: int, status: str, stats: Mapping[str, Any], summary: Mapping[str, Any]
 ) -> None:
-    with db.conn:
+    with write_txn(db):
         db["crawl_runs"].update(
             run_id,
             {"ended": utcnow(), "status": status, "stats": _json(dict(stats)), "summary": _json(dict(summary))},
@@ -253,7 +283,7 @@ def record_failure(
     stage: str,
     error: str,
 ) -> None:
-    with db.conn:
+    with write_txn(db):
         db["failures"].insert(
             {
                 "run_id": run_id,
@@ -283,7 +313,7 @@ def cache_put(
     translated: str,
     chars: int,
 ) -> None:
-    with db.conn:
+    with write_txn(db):
         db["translation_cache"].upsert(
             {
                 "key": key,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from archive.crawlstate import mark_seen
-from archive.store import add_alias, article_exists, demote_to_alias, record_failure, save_article
+from archive.store import add_alias, article_exists, demote_to_alias, record_failure, save_article, write_txn
 from crawler.items import Article, FetchFailure, PageSkipped
 from crawler.urls import canonicalize
 
@@ -99,7 +99,7 @@ class StorePipeline:
         target = article.duplicate_of
         assert target is not None
         reason = "url-variant" if target == article.id else "near-duplicate"
-        with ctx.db.conn:
+        with write_txn(ctx.db):
             for url in dict.fromkeys([article.url, article.canonical_url or article.url, *article.aliases]):
                 if reason == "near-duplicate" or url != article.canonical_url:
                     add_alias(ctx.db, url, target, reason, article.outlet)
@@ -125,6 +125,8 @@ class StorePipeline:
         url = getattr(item, "url", None) or (response.url if response is not None else "?")
         source_id = getattr(item, "source_id", None)
         error = " ".join(f"{failure.type.__name__}: {failure.getErrorMessage()}".split())[:300]
+        if getattr(failure.value, "sqlite_errorname", None):
+            error += f" ({failure.value.sqlite_errorname})"
         record_failure(crawl_context(self.crawler).db, run_id=crawl_context(self.crawler).run_id,
                        source_id=source_id, url=url, stage="process", error=error)
         stats_inc(self.crawler, "failures/process")
