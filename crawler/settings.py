@@ -81,3 +81,7 @@ TRANSLATE_URL = None  # None -> $REAIM_TRANSLATOR_URL
 TRANSLATE_TARGET = "en"
 TRANSLATE_MAX_CHARS = 2000
 TRANSLATE_TIMEOUT = 20.0
+TRANSLATE_RETRIES = 3  # on 429, 5xx, timeouts, refused connections; Retry-After honoured
+TRANSLATE_BACKOFF = 0.5  # seconds, doubled per retry, with jitter
+TRANSLATE_BACKOFF_CAP = 30.0  # most one text waits in total
+TRANSLATE_BUDGET_CHARS = None  # characters sent per run at most (None: no cap; 0: cache only)

@@ -201,6 +201,8 @@ def _run_crawl(settings: Any, *, command: str) -> CrawlReport:
         "translation_pending": int(stats.get("translate/pending", 0)),
         "translation_done": int(stats.get("translate/done", 0)),
         "translation_chars_sent": int(stats.get("translate/chars_sent", 0)),
+        "translation_budget_exhausted": int(stats.get("translate/budget_exhausted", 0)),
+        "translation_retries": int(stats.get("translate/retries", 0)),
     }
     failed = [r for r in reports if r.failed]
     status = "ok" if not failed else ("failed" if len(failed) == len(reports) else "partial")
@@ -237,6 +239,9 @@ def format_report(report: CrawlReport, db_path: str | Path) -> str:
     lines.append(
         "Translation: " + (", ".join(f"{k} {v}" for k, v in a["translation"].items()) or "none")
         + f"; characters sent this run: {c['translation_chars_sent']}"
+        + (f", retries {c['translation_retries']}" if c["translation_retries"] else "")
+        + (f", {c['translation_budget_exhausted']} left pending by the character budget"
+           if c["translation_budget_exhausted"] else "")
     )
     if pending:
         lines.append(f"  {pending} article(s) archived with translation pending; retry with `reaim translate --pending`.")

@@ -18,6 +18,8 @@ os.environ["REAIM_TRANSLATOR"] = "none"
 os.environ["REAIM_ALLOW_PRIVATE"] = "1"
 os.environ.pop("REAIM_TRANSLATOR_URL", None)
 os.environ.pop("REAIM_DB", None)
+for _name in ("REAIM_TRANSLATE_BUDGET", "REAIM_SECRETS_FILE", "LIBRE_API_KEY", "DEEPL_API_KEY", "MICROSOFT_API_KEY"):
+    os.environ.pop(_name, None)
 sys.path.insert(0, str(Path(__file__).parent))
 
 _real_connect = socket.socket.connect
