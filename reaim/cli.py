@@ -44,11 +44,13 @@ def translator_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
     return click.option(
         "--translator",
-        type=click.Choice(["google", "libre", "deepl", "microsoft", "mymemory", "none"]),
+        type=click.Choice(["google", "libre", "deepl", "microsoft", "mymemory", "argos", "none"]),
         default=None,
         envvar="REAIM_TRANSLATOR",
-        help="Translation provider ($REAIM_TRANSLATOR; default google). Keys come from the provider's "
-        "usual environment variable (LIBRE_API_KEY, DEEPL_API_KEY, MICROSOFT_API_KEY).",
+        help="Translation provider ($REAIM_TRANSLATOR; default google; argos is offline, pip install "
+        "'.[offline]'). Keys come from the provider's usual environment variable (LIBRE_API_KEY, DEEPL_API_KEY, "
+        "MICROSOFT_API_KEY) or the file named by $REAIM_SECRETS_FILE. $REAIM_TRANSLATE_BUDGET caps the "
+        "characters sent per run.",
     )(fn)
 
 
@@ -376,8 +378,18 @@ def translate(db: Path, pending: bool, translator: str | None, translator_url: s
     if not db.exists():
         raise click.ClickException(f"no archive at {db}")
     result = translate_pending(open_db(db), str(db), tr, limit=limit)
-    click.echo(f"translated {result['done']}, still pending {result['pending']}, characters sent {result['chars_sent']}")
+    line = f"translated {result['done']}, still pending {result['pending']}, characters sent {result['chars_sent']}"
+    if result.get("budget_exhausted"):
+        line += f" ({result['budget_exhausted']} left pending by the character budget)"
+    click.echo(line)
     sys.exit(0 if result["pending"] == 0 else 3)
+
+
+# Commands defined in their own modules (they do not import this one: under
+# ``python -m reaim.cli`` that would load a second copy of it).
+from reaim.export_cmd import export  # noqa: E402
+
+cli.add_command(export)
 
 
 def main() -> None:
