@@ -15,6 +15,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from archive.search import ensure_search_index
+
 DEFAULT_DB = "reaim.db"
 
 migrations = Migrations("reaim-archive")
@@ -267,6 +269,7 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
     migrations.apply(db)
     if not db["articles"].detect_fts():
         db["articles"].enable_fts(FTS_COLUMNS, create_triggers=True)
+    ensure_search_index(db)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
     for table, columns in INDEXES:

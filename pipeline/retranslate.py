@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.search import index_article
 from archive.store import write_txn
 from crawler.items import Article
 from pipeline.tag import tag_article
@@ -76,6 +77,7 @@ def translate_pending(
             update["primary_event"] = tags.primary_event
         with write_txn(db):
             db["articles"].update(article_id, update)
+            index_article(db, article_id)  # the search index covers the English text too
             if outcome.status == "done":
                 replace_tags(db, article_id, {"primary_event": tags.primary_event, "events": tags.events,
                                                "themes": tags.themes, "evidence": tags.evidence,

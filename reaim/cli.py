@@ -216,6 +216,9 @@ def _serve(db: Path, port: int, public: bool) -> None:
 
     if not db.exists():
         raise click.ClickException(f"no archive at {db}; run `reaim demo` or `reaim crawl` first")
+    from archive.schema import open_db
+
+    open_db(db).conn.close()  # bring an older archive's shape (search index) up to date first
     cmd = serve_command(db, port=port, public=public)
     click.echo(f"Datasette: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
     try:
@@ -389,10 +392,12 @@ def translate(db: Path, pending: bool, translator: str | None, translator_url: s
 # ``python -m reaim.cli`` that would load a second copy of it).
 from reaim.archive_cmds import backup, import_cmd  # noqa: E402
 from reaim.export_cmd import export  # noqa: E402
+from reaim.search_cmd import search  # noqa: E402
 
 cli.add_command(export)
 cli.add_command(import_cmd, name="import")
 cli.add_command(backup)
+cli.add_command(search)
 
 
 def main() -> None:
