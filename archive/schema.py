@@ -224,6 +224,22 @@ def m002_crawl_state(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_audits(db: sqlite_utils.Database) -> None:
+    """``reaim audit``: what the discovery services list that the archive lacks, and why."""
+    db["audits"].create(
+        {"id": int, "started": str, "ended": str, "since": str, "until": str, "sources": str, "listed": int,
+         "summary": str, "errors": str},
+        pk="id",
+    )
+    db["audit_findings"].create(
+        {"audit_id": int, "url": str, "title": str, "outlet": str, "language": str, "source_id": str,
+         "status": str, "reason": str},
+        pk=("audit_id", "url"),
+        foreign_keys=[("audit_id", "audits", "id")],
+    )
+
+
 FTS_COLUMNS = ["title", "text", "title_en", "text_en"]
 
 VIEWS = {

@@ -85,3 +85,46 @@ def backup(db: Path, out: Path) -> None:
         raise click.ClickException(f"the copy failed its integrity check: {check}")
     partial.rename(out)
     click.echo(f"backed up {db} to {out}: {articles} articles, integrity ok")
+
+
+@click.command()
+@_DB
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the period (default: 30 days ago).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (default: today).")
+@click.option("--sources", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Sources YAML file (default: the packaged crawler/sources.yaml); its gdelt and google_news "
+                   "entries are asked.")
+@click.option("--source", "source_ids", multiple=True, help="Ask only this source id (repeatable).")
+def audit(db: Path, since: Any, until: Any, sources: Path | None, source_ids: tuple[str, ...]) -> None:
+    """What are we missing? Compare the archive with what GDELT and Google News list.
+
+    Each article the discovery services list for the period is sorted by what
+    the archive knows of it: archived, off-topic, not an article, duplicate,
+    failed (with the reason), refused by robots.txt, pending, or never seen.
+    Findings are stored in the audit_findings table (browse them in Datasette).
+
+    \b
+    Example:
+      reaim audit --since 2026-02-01 --until 2026-02-10 --db reaim.db
+    """
+    from datetime import date, timedelta
+
+    from archive.audit import format_audit, run_audit
+    from archive.schema import open_db
+    from crawler.sources import SourceError, load_sources
+
+    end = until.date() if until else date.today()
+    start = since.date() if since else end - timedelta(days=30)
+    if start > end:
+        raise click.BadParameter("--since is after --until")
+    try:
+        selected = load_sources(sources, only=list(source_ids) or None)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    services = [s for s in selected if s.kind in ("gdelt", "google_news")]
+    if not services:
+        raise click.ClickException("no gdelt or google_news source selected; the audit asks those services")
+    report = run_audit(open_db(db), services, start, end)
+    click.echo(format_audit(report))
+    sys.exit(1 if report.errors and not report.listed else 0)

@@ -390,13 +390,14 @@ def translate(db: Path, pending: bool, translator: str | None, translator_url: s
 
 # Commands defined in their own modules (they do not import this one: under
 # ``python -m reaim.cli`` that would load a second copy of it).
-from reaim.archive_cmds import backup, import_cmd  # noqa: E402
+from reaim.archive_cmds import audit, backup, import_cmd  # noqa: E402
 from reaim.export_cmd import export  # noqa: E402
 from reaim.search_cmd import search  # noqa: E402
 
 cli.add_command(export)
 cli.add_command(import_cmd, name="import")
 cli.add_command(backup)
+cli.add_command(audit)
 cli.add_command(search)
 
 
