@@ -129,3 +129,14 @@ def frontier_resume(db: sqlite_utils.Database, run_id: int | None) -> list[dict[
             row["discovery"] = json.loads(row["discovery"] or "{}")
             keep.append(row)
     return keep
+
+
+def alias_seen_variant(db: sqlite_utils.Database, url: str, key: str, outlet: str | None) -> None:
+    """Record ``url`` as an alias of the archived article its canonical form ``key`` belongs to."""
+    from archive.store import add_alias
+
+    row = first_row(db, "select article_id from seen_urls where url = ? and outcome in ('article', 'duplicate') "
+                        "and article_id in (select id from articles)", [key])
+    if row and row[0]:
+        with write_txn(db):
+            add_alias(db, url, row[0], "url-variant", outlet)

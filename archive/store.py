@@ -142,6 +142,8 @@ def demote_to_alias(db: sqlite_utils.Database, old_id: str, new_id: str, reason:
         if row is None:
             return
         db.execute("update article_aliases set article_id = ? where article_id = ?", [new_id, old_id])
+        db.execute("update seen_urls set outcome = 'duplicate', reason = 'near-duplicate', article_id = ? "
+                   "where article_id = ?", [new_id, old_id])
         add_alias(db, row[0], new_id, reason, row[1])
         db.execute("delete from article_events where article_id = ?", [old_id])
         db.execute("delete from article_themes where article_id = ?", [old_id])

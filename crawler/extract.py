@@ -140,13 +140,29 @@ def _body(html: str, url: str, jsonld_body: str | None) -> tuple[str | None, str
     if jsonld_body and len(jsonld_body.strip()) >= max(MIN_BODY_CHARS, len(text or "")):
         return jsonld_body.strip(), "json-ld-articleBody"
     recall = trafilatura.extract(html, favor_recall=True, **common)
-    best, method = max(
-        [(text or "", "trafilatura-precision"), (recall or "", "trafilatura-recall")], key=lambda t: len(t[0])
-    )
-    if best:
-        return best, method
+    if recall and is_prose(recall) and len(recall) > len(text or ""):
+        return recall, "trafilatura-recall"
+    if text:
+        return text, "trafilatura-precision"
     _, baseline_text, _ = trafilatura.baseline(html)
-    return (baseline_text or None), "trafilatura-baseline"
+    if baseline_text and is_prose(baseline_text):
+        return baseline_text, "trafilatura-baseline"
+    return None, "no body found"
+
+
+def is_prose(text: str) -> bool:
+    """True when most of ``text`` is in sentence-length lines, not a menu or link list.
+
+    The recall fallback returns a page's navigation when it has no body (video
+    stubs, galleries); that must not pass for an article.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return False
+    cjk = sum(1 for ch in text if ord(ch) > 0x2E80) > len(text) / 3
+    long_enough = 25 if cjk else 60
+    prose = sum(len(line) for line in lines if len(line) >= long_enough)
+    return prose >= 0.6 * sum(len(line) for line in lines)
 
 
 def _published(

@@ -283,6 +283,10 @@ class FrontierMiddleware:
         key = canonicalize(obj.url)
         ctx = self._ctx()
         if self.enabled and not (source is not None and source.updates) and is_seen(ctx.db, key):
+            if obj.url != key:  # a new variant (utm, AMP) of a handled URL: its alias is kept, unfetched
+                from archive.crawlstate import alias_seen_variant
+
+                alias_seen_variant(ctx.db, obj.url, key, getattr(source, "name", None))
             self.crawler.stats.inc_value("incremental/skipped")
             if source is not None:
                 self.crawler.stats.inc_value(f"source/{source.id}/skipped_seen")

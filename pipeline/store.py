@@ -103,8 +103,15 @@ class StorePipeline:
             for url in dict.fromkeys([article.url, article.canonical_url or article.url, *article.aliases]):
                 if reason == "near-duplicate" or url != article.canonical_url:
                     add_alias(ctx.db, url, target, reason, article.outlet)
-        mark_seen(ctx.db, _urls(article), outcome="duplicate", source_id=article.source_id,
+        own = canonicalize(article.canonical_url or article.url)
+        urls = [u for u in _urls(article) if reason == "near-duplicate" or u != own]  # the archived row's own URL stays "article"
+        mark_seen(ctx.db, urls, outcome="duplicate", source_id=article.source_id,
                   article_id=target, reason=reason, run_id=ctx.run_id)
+        if reason == "near-duplicate":
+            # URL variants of this copy were waiting for it to be stored; it never will be.
+            for copy in self.waiting.pop(article.id, []):
+                copy.duplicate_of = target
+                self._fold(copy)
 
     def close_spider(self) -> None:
         """Copies whose original never reached the archive are failures, retried next run."""
