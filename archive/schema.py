@@ -225,6 +225,29 @@ def m002_crawl_state(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m003_endorsements(db: sqlite_utils.Database) -> None:
+    """Which state endorsed (or did not endorse) which outcome document, as an
+    article says (pipeline/endorse.py). Rows go with their article: deleting or
+    folding the article (``demote_to_alias``) deletes them."""
+    db.execute(
+        """
+        create table endorsements (
+            article_id text not null references articles(id) on delete cascade,
+            state text not null,              -- ISO 3166-1 alpha-2
+            stance text not null check (stance in ('endorsed', 'not_endorsed')),
+            document text not null,           -- id of pipeline/taxonomy/documents.yaml
+            evidence text,                    -- the sentence that says it
+            language text,                    -- of that sentence (en: from the translation)
+            taxonomy_version text,
+            primary key (article_id, state, document)
+        )
+        """
+    )
+    db.execute("create index endorsements_state on endorsements (state)")
+    db.execute("create index endorsements_document on endorsements (document)")
+
+
+@migrations()
 def m004_audits(db: sqlite_utils.Database) -> None:
     """``reaim audit``: what the discovery services list that the archive lacks, and why."""
     db["audits"].create(

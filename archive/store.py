@@ -112,6 +112,9 @@ def save_article(db: sqlite_utils.Database, record: Mapping[str, Any], article_i
         for url in sorted(aliases):
             add_alias(db, url, article_id, "url-variant", record.get("outlet"), now)
         replace_tags(db, article_id, record)
+        if isinstance(record.get("endorsements"), list):
+            version = record.get("taxonomy_version") or (record.get("extra") or {}).get("taxonomy_version")
+            replace_endorsements(db, article_id, record["endorsements"], version=version)
         index_article(db, article_id)
     return SaveResult(article_id, created=existing is None)
 
@@ -182,6 +185,34 @@ def replace_tags(db: sqlite_utils.Database, article_id: str, record: Mapping[str
         db["article_events"].insert_all(event_rows, pk=("article_id", "event_id"))
     if theme_rows:
         db["article_themes"].insert_all(theme_rows, pk=("article_id", "theme_id"))
+
+
+def replace_endorsements(
+    db: sqlite_utils.Database,
+    article_id: str,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    version: str | None = None,
+) -> None:
+    """Replace an article's endorsements with ``rows`` (``Endorsement.as_dict()`` or the same keys:
+    state, stance, document, evidence, language; ``taxonomy_version`` defaults to ``version``).
+    One row per (state, document): the first wins. Commits nothing: call it inside a transaction."""
+    db.execute("delete from endorsements where article_id = ?", [article_id])
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        key = (str(r["state"]), str(r["document"]))
+        if key not in out:
+            out[key] = {
+                "article_id": article_id,
+                "state": key[0],
+                "stance": r["stance"],
+                "document": key[1],
+                "evidence": r.get("evidence"),
+                "language": r.get("language"),
+                "taxonomy_version": r.get("taxonomy_version") or version,
+            }
+    if out:
+        db["endorsements"].insert_all(out.values(), pk=("article_id", "state", "document"))
 
 
 def article_exists(db: sqlite_utils.Database, article_id: str) -> bool:

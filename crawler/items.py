@@ -58,6 +58,7 @@ class Article:
     events: list[str] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)  # tag id -> evidence
+    endorsements: list[dict[str, Any]] = field(default_factory=list)  # pipeline/endorse.py, Endorsement.as_dict()
     title_en: str | None = None
     text_en: str | None = None
     translation_status: str | None = None  # done, pending, not_needed, disabled

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.items import Article
+from pipeline.endorse import endorse_article
 from pipeline.language import detect_article_language
 from pipeline.normalize import normalize
 from pipeline.relevance import score_relevance
@@ -73,6 +74,13 @@ class Processor:
         )
         article.primary_event, article.events, article.themes = tags.primary_event, list(tags.events), list(tags.themes)
         article.evidence = dict(tags.evidence)
+        article.endorsements = [
+            e.as_dict()
+            for e in endorse_article(
+                article.title, article.text, article.language, self.taxonomy, tags.primary_event, tags.events,
+                title_en=article.title_en, text_en=article.text_en,
+            )
+        ]
         return article
 
     def process_record(self, record: Any) -> dict[str, Any]:
@@ -88,6 +96,7 @@ class Processor:
             events=article.events,
             themes=article.themes,
             evidence=article.evidence,
+            endorsements=article.endorsements,
         )
         if article.translation_status is not None:
             out.update(

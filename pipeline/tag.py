@@ -319,7 +319,8 @@ def tag_article(
 
 
 class TagPipeline:
-    """Scrapy adapter: runs after translation, so English-side evidence counts too."""
+    """Scrapy adapter: runs after translation, so English-side evidence counts too.
+    Also reads the endorsements the article states (``pipeline/endorse.py``)."""
 
     def __init__(self, crawler):  # type: ignore[no-untyped-def]
         self.crawler = crawler
@@ -329,15 +330,24 @@ class TagPipeline:
         return cls(crawler)
 
     def process_item(self, item):  # type: ignore[no-untyped-def]
+        from pipeline.endorse import endorse_article
         from pipeline.runtime import as_article, crawl_context
 
         article = as_article(item)
         if article is None or article.duplicate_of:
             return item if article is None else article
+        taxonomy = crawl_context(self.crawler).taxonomy
         tags = tag_article(
-            article.title, article.text, article.language, article.published, crawl_context(self.crawler).taxonomy,
+            article.title, article.text, article.language, article.published, taxonomy,
             title_en=article.title_en, text_en=article.text_en,
         )
         article.primary_event, article.events, article.themes = tags.primary_event, list(tags.events), list(tags.themes)
         article.evidence = dict(tags.evidence)
+        article.endorsements = [
+            e.as_dict()
+            for e in endorse_article(
+                article.title, article.text, article.language, taxonomy, tags.primary_event, tags.events,
+                title_en=article.title_en, text_en=article.text_en,
+            )
+        ]
         return article

@@ -6,9 +6,12 @@ another directory to follow another topic):
 
 * ``events.yaml``  - version, languages, event scoring, the series names, the events;
 * ``themes.yaml``  - theme scoring and the themes;
-* ``lexicon.yaml`` - the relevance groups.
+* ``lexicon.yaml`` - the relevance groups;
+* ``states.yaml`` and ``documents.yaml`` (optional: without them nothing is
+  read as an endorsement) - state names, outcome documents and the words that
+  say a state endorsed one or did not (``pipeline/endorse.py``).
 
-All three carry the same ``version``. Malformed data raises ``ValueError``
+All of them carry the same ``version``. Malformed data raises ``ValueError``
 naming the file and the id. Everything is frozen; the matchers are compiled
 once, on first use, and cached on the objects.
 """
@@ -30,6 +33,14 @@ from pipeline.textmatch import EXCLUDE, Matcher, compile_term
 
 DEFAULT_DIR = Path(__file__).with_name("taxonomy")
 FILES = ("events.yaml", "themes.yaml", "lexicon.yaml")
+ENDORSEMENT_FILES = ("states.yaml", "documents.yaml")  # optional, read together
+CUE_KINDS = (
+    "endorse", "reject", "not", "not_after", "negate_before", "negate_after",
+    "include", "modal", "document", "other_document",
+)
+SCRIPT_CLASSES = ("latin", "hangul", "cjk")
+GAP = "…"  # in a cue: its parts in order, a few words apart
+_STATE_CODE = re.compile(r"^[A-Z]{2}$")
 ANY = "any"  # the term list tried in every language
 EVENT_KINDS = ("summit", "conference", "declaration", "resolution", "commission")
 EVIDENCE_KINDS = ("name", "cue", "place", "year")
@@ -168,6 +179,62 @@ class Lexicon:
         return Matcher(entries)
 
 
+# --- states, outcome documents, endorsement cues -----------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    code: str  # ISO 3166-1 alpha-2
+    label: str  # English
+    names: TermLists
+
+
+@dataclass(frozen=True)
+class CombinedName:
+    """One word for several states (中美: China and the United States)."""
+
+    codes: tuple[str, ...]
+    names: TermLists
+
+
+@dataclass(frozen=True)
+class OutcomeDocument:
+    id: str
+    event: str  # the event it came out of
+    label: str  # English
+    labels: Mapping[str, str]
+    names: TermLists  # say which document on their own
+    generic: TermLists  # only when the article is tagged with ``event``
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it keys caches
+class EndorsementData:
+    version: str
+    states: tuple[State, ...]
+    combined: tuple[CombinedName, ...]
+    state_exclude: TermLists
+    documents: tuple[OutcomeDocument, ...]
+    cues: Mapping[str, TermLists]  # cue kind (CUE_KINDS) -> term lists
+    cue_exclude: TermLists
+    limits: Mapping[str, tuple[int, int]]  # script class -> (chars when the cue follows, precedes)
+
+    @cached_property
+    def state_by_code(self) -> Mapping[str, State]:
+        return _frozen({s.code: s for s in self.states})
+
+    @cached_property
+    def document_by_id(self) -> Mapping[str, OutcomeDocument]:
+        return _frozen({d.id: d for d in self.documents})
+
+    @cached_property
+    def document_of_event(self) -> Mapping[str, str]:
+        """Event id -> the id of its (first) outcome document."""
+        out: dict[str, str] = {}
+        for d in self.documents:
+            out.setdefault(d.event, d.id)
+        return _frozen(out)
+
+
 # --- the whole taxonomy -------------------------------------------------------------
 
 
@@ -183,6 +250,7 @@ class Taxonomy:
     theme_scoring: ThemeScoring
     series: Mapping[str, TermLists]  # series id -> names that say "this series" but not which event
     event_exclude: TermLists
+    endorsement: EndorsementData | None = None  # None: no states.yaml / documents.yaml
 
     @cached_property
     def event_by_id(self) -> Mapping[str, Event]:
@@ -616,6 +684,133 @@ def _read_lexicon(reader: _Reader, langs: tuple[str, ...]) -> Lexicon:
     )
 
 
+def _gap_parts(reader: _Reader, lists: TermLists, where: str) -> None:
+    """A cue with " … " matches its parts in order: each part must be a valid term."""
+    for lang, specs in lists.items():
+        for spec in specs:
+            if GAP not in spec.term:
+                continue
+            parts = [p.strip() for p in spec.term.split(GAP)]
+            if len(parts) < 2 or not all(parts):
+                raise reader.fail(where, f"{spec.term!r}: a gap needs words on both sides")
+            for part in parts:
+                try:
+                    compile_term(part, lang)
+                except ValueError as exc:
+                    raise reader.fail(where, str(exc)) from None
+
+
+def _read_endorsement(
+    st_reader: _Reader, doc_reader: _Reader, langs: tuple[str, ...], event_ids: set[str], version: str
+) -> EndorsementData:
+    for reader in (st_reader, doc_reader):
+        if reader.version() != version:
+            raise reader.fail(
+                "version", f"{reader.version()!r} differs from events.yaml's {version!r}; bump all files together"
+            )
+
+    # states.yaml
+    items = st_reader.data.get("states")
+    if not isinstance(items, list) or not items:
+        raise st_reader.fail("states", "must be a non-empty list")
+    states: list[State] = []
+    codes: set[str] = set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise st_reader.fail(f"states[{i}]", "must be a mapping")
+        code = item.get("code")
+        if not isinstance(code, str) or not _STATE_CODE.match(code):
+            raise st_reader.fail(f"states[{i}]", f"code must be ISO 3166-1 alpha-2 (two capitals), not {code!r}")
+        where = f"state {code!r}"
+        if code in codes:
+            raise st_reader.fail(where, "duplicate code")
+        codes.add(code)
+        unknown = set(item) - {"code", "label", "names", "notes"}
+        if unknown:
+            raise st_reader.fail(where, f"unknown field(s) {sorted(unknown)}")
+        label = item.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise st_reader.fail(where, "label is required")
+        names = st_reader.terms(item.get("names"), where, langs)
+        if not any(names.values()):
+            raise st_reader.fail(where, "no names")
+        states.append(State(code, label.strip(), names))
+    combined: list[CombinedName] = []
+    for i, item in enumerate(st_reader.data.get("combined") or []):
+        where = f"combined[{i}]"
+        if not isinstance(item, dict):
+            raise st_reader.fail(where, "must be a mapping")
+        group = item.get("codes")
+        if not isinstance(group, list) or len(group) < 2 or any(c not in codes for c in group):
+            raise st_reader.fail(where, f"codes must list two or more states defined above, not {group!r}")
+        combined.append(CombinedName(tuple(group), st_reader.terms(item.get("names"), where, langs)))
+    state_exclude = st_reader.terms(st_reader.data.get("exclude"), "exclude", langs)
+
+    # documents.yaml
+    items = doc_reader.data.get("documents")
+    if not isinstance(items, list) or not items:
+        raise doc_reader.fail("documents", "must be a non-empty list")
+    doc_reader.unique_ids(items, "documents")
+    documents: list[OutcomeDocument] = []
+    for item in items:
+        where = f"document {item['id']!r}"
+        unknown = set(item) - {"id", "event", "labels", "names", "generic", "notes"}
+        if unknown:
+            raise doc_reader.fail(where, f"unknown field(s) {sorted(unknown)}")
+        event = item.get("event")
+        if event not in event_ids:
+            raise doc_reader.fail(where, f"event {event!r} is not an event of events.yaml")
+        labels = doc_reader.labels(item.get("labels"), where, langs)
+        if not labels:
+            raise doc_reader.fail(where, "labels are required")
+        names = doc_reader.terms(item.get("names"), where, langs)
+        if not any(names.values()):
+            raise doc_reader.fail(where, "no names")
+        documents.append(
+            OutcomeDocument(
+                id=item["id"],
+                event=event,
+                label=labels.get("en") or next(iter(labels.values())),
+                labels=labels,
+                names=names,
+                generic=doc_reader.terms(item.get("generic"), where, langs),
+            )
+        )
+    raw_cues = doc_reader.mapping(doc_reader.data.get("cues"), "cues", "cues")
+    unknown = set(raw_cues) - set(CUE_KINDS)
+    if unknown:
+        raise doc_reader.fail("cues", f"unknown cue kind(s) {sorted(unknown)}; known: {', '.join(CUE_KINDS)}")
+    cues: dict[str, TermLists] = {}
+    for kind in CUE_KINDS:
+        cues[kind] = doc_reader.terms(raw_cues.get(kind), f"cues.{kind}", langs)
+        _gap_parts(doc_reader, cues[kind], f"cues.{kind}")
+    for kind in ("endorse", "reject"):
+        if not any(cues[kind].values()):
+            raise doc_reader.fail(f"cues.{kind}", "no terms")
+    raw_limits = doc_reader.mapping(doc_reader.data.get("limits"), "limits", "limits")
+    limits: dict[str, tuple[int, int]] = {}
+    defaults = {"latin": [110, 70], "hangul": [55, 0], "cjk": [32, 0]}
+    for script in SCRIPT_CLASSES:
+        pair = raw_limits.get(script, defaults[script])
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in pair)
+        ):
+            raise doc_reader.fail("limits", f"{script} must be [chars after, chars before], not {pair!r}")
+        limits[script] = (pair[0], pair[1])
+    return EndorsementData(
+        version=version,
+        states=tuple(states),
+        combined=tuple(combined),
+        state_exclude=state_exclude,
+        documents=tuple(documents),
+        cues=_frozen(cues),
+        cue_exclude=doc_reader.terms(doc_reader.data.get("exclude"), "exclude", langs),
+        limits=_frozen(limits),
+    )
+
+
 def _resolve(path: str | Path | None) -> Path:
     if path is None or str(path) == "":
         return DEFAULT_DIR
@@ -636,6 +831,14 @@ def _load(directory: Path, stamps: tuple[float, ...]) -> Taxonomy:  # stamps: re
     for reader, other in ((th_reader, th_version), (lx_reader, lexicon.version)):
         if other != version:
             raise reader.fail("version", f"{other!r} differs from events.yaml's {version!r}; bump all three together")
+    endorsement = None
+    present = [(directory / name).exists() for name in ENDORSEMENT_FILES]
+    if any(present):
+        if not all(present):
+            missing = [name for name, ok in zip(ENDORSEMENT_FILES, present, strict=True) if not ok]
+            raise ValueError(f"{directory / missing[0]}: taxonomy file not found (states.yaml and documents.yaml go together)")
+        st_reader, doc_reader = (_Reader(directory / name) for name in ENDORSEMENT_FILES)
+        endorsement = _read_endorsement(st_reader, doc_reader, langs, {e.id for e in events}, version)
     return Taxonomy(
         version=version,
         languages=langs,
@@ -647,13 +850,18 @@ def _load(directory: Path, stamps: tuple[float, ...]) -> Taxonomy:  # stamps: re
         theme_scoring=th_scoring,
         series=_frozen(series),
         event_exclude=ev_exclude,
+        endorsement=endorsement,
     )
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Load (once; again when a file changes) the taxonomy in ``path``, a directory
-    holding events.yaml, themes.yaml and lexicon.yaml, or one of those files.
+    holding events.yaml, themes.yaml and lexicon.yaml (and, optionally, states.yaml
+    and documents.yaml), or one of those files.
     Default: the package's own ``pipeline/taxonomy``."""
     directory = _resolve(path)
-    stamps = tuple((directory / name).stat().st_mtime if (directory / name).exists() else -1.0 for name in FILES)
+    stamps = tuple(
+        (directory / name).stat().st_mtime if (directory / name).exists() else -1.0
+        for name in FILES + ENDORSEMENT_FILES
+    )
     return _load(directory, stamps)

@@ -422,3 +422,16 @@ def test_nothing_to_tag() -> None:
         "Phone makers bet on AI assistants", "Smartphone makers add AI assistants to revive sales.", "en", "2025-01-22"
     )
     assert phone.primary_event is None and phone.events == [] and phone.themes == []
+
+
+def test_a_preview_outranks_a_past_document_it_recalls() -> None:
+    """Weeks before A Coruña, an article that recalls the Seoul blueprint by name is about A Coruña."""
+    tags = tag(
+        "軍事AIの国際会議、来月スペインで 第3回サミット",
+        "AIの軍事利用のルールを話し合う第3回の国際サミットが2月4、5日、スペインのア・コルーニャで開かれる。"
+        "前回のソウル会議では日本も「行動のための青写真」に賛同した。",
+        "ja",
+        "2026-01-21T07:00:00+09:00",
+    )
+    assert tags.primary_event == "reaim-2026"
+    assert set(tags.events) == {"reaim-2026", "reaim-2024"}

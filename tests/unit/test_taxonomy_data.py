@@ -39,6 +39,7 @@ THEME_IDS = {
 LANGUAGES = ["en", "ko", "es", "nl", "fr", "de", "zh", "ja", "ru"]
 
 TAXONOMY = load_taxonomy()
+VERSION = TAXONOMY.version
 
 
 def test_version_and_languages() -> None:
@@ -147,10 +148,10 @@ def _copy(tmp_path: Path) -> Path:
 
 def test_another_topic_directory_can_be_loaded(tmp_path: Path) -> None:
     target = _copy(tmp_path)
-    for name in ("events.yaml", "themes.yaml", "lexicon.yaml"):
+    for name in ("events.yaml", "themes.yaml", "lexicon.yaml", "states.yaml", "documents.yaml"):
         path = target / name
         path.write_text(
-            path.read_text(encoding="utf-8").replace('version: "2026.11.1"', 'version: "9.9.9"'), encoding="utf-8"
+            path.read_text(encoding="utf-8").replace(f'version: "{VERSION}"', 'version: "9.9.9"'), encoding="utf-8"
         )
     other = load_taxonomy(target)
     assert other.version == "9.9.9" and other is not TAXONOMY
@@ -164,7 +165,14 @@ def test_another_topic_directory_can_be_loaded(tmp_path: Path) -> None:
         ("events.yaml", "kind: conference", "kind: party", "event 'rok-un-geneva-2023': kind"),
         ("events.yaml", "  - id: gc-reaim", "  - id: reaim-2023", "duplicate id"),
         ("themes.yaml", "  - id: data-governance", "  - id: Data Governance", "id must be lowercase"),
-        ("themes.yaml", 'version: "2026.11.1"', 'version: "2026.11.2"', "differs from events.yaml"),
+        ("themes.yaml", f'version: "{VERSION}"', 'version: "1999.1.1"', "differs from events.yaml"),
+        ("states.yaml", f'version: "{VERSION}"', 'version: "1999.1.1"', "differs from events.yaml"),
+        ("documents.yaml", f'version: "{VERSION}"', 'version: "1999.1.1"', "differs from events.yaml"),
+        ("states.yaml", "  - code: KP", "  - code: Korea", "ISO 3166-1 alpha-2"),
+        ("states.yaml", "  - code: CN", "  - code: US", "state 'US': duplicate code"),
+        ("documents.yaml", "    event: reaim-2026", "    event: reaim-2030", "document 'pathways-for-action-2026': event"),
+        ("documents.yaml", "  not_after:", "  not_really:", "unknown cue kind"),
+        ("documents.yaml", "trug … nicht mit,", "trug … ,", "cues.reject: 'trug …': a gap needs words on both sides"),
         ("lexicon.yaml", "    weight: 0.75", "    weight: 7.5", "group 'acronym': weight"),
         (
             "lexicon.yaml",
@@ -203,3 +211,54 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     (target / "lexicon.yaml").unlink()
     with pytest.raises(ValueError, match="lexicon.yaml: taxonomy file not found"):
         load_taxonomy(target)
+
+
+def test_states_and_documents_are_optional_but_go_together(tmp_path: Path) -> None:
+    target = _copy(tmp_path)
+    (target / "documents.yaml").unlink()
+    with pytest.raises(ValueError, match="documents.yaml: taxonomy file not found"):
+        load_taxonomy(target)
+    (target / "states.yaml").unlink()
+    assert load_taxonomy(target).endorsement is None
+
+
+# --- states, outcome documents, endorsement cues ----------------------------------------------------
+
+ENDORSEMENT = TAXONOMY.endorsement
+DOCUMENT_IDS = [
+    "call-to-action-2023",
+    "blueprint-for-action-2024",
+    "pathways-for-action-2026",
+    "us-political-declaration",
+    "unga-resolution-79-239",
+]
+
+
+def test_about_sixty_states_each_named_in_every_language() -> None:
+    assert ENDORSEMENT is not None
+    codes = [s.code for s in ENDORSEMENT.states]
+    assert len(codes) == len(set(codes)) >= 60
+    assert {"US", "CN", "RU", "KR", "NL", "ES", "GB", "JP", "DE", "FR", "SG", "KE"} <= set(codes)
+    for state in ENDORSEMENT.states:
+        assert re.fullmatch(r"[A-Z]{2}", state.code) and state.label.strip(), state
+        for lang in LANGUAGES:
+            assert state.names.get(lang), f"{state.code}: no name in {lang}"
+
+
+def test_every_document_has_a_label_and_names_in_every_language() -> None:
+    assert ENDORSEMENT is not None
+    assert [d.id for d in ENDORSEMENT.documents] == DOCUMENT_IDS
+    for doc in ENDORSEMENT.documents:
+        assert doc.event in {e.id for e in TAXONOMY.events}
+        for lang in LANGUAGES:
+            assert doc.labels.get(lang, "").strip(), (doc.id, lang, "label")
+            assert list(doc.names.get(lang, ())) + list(doc.names.get("any", ())), (doc.id, lang, "names")
+    # each summit's outcome document is the one the archive links it to
+    assert ENDORSEMENT.document_of_event["reaim-2024"] == "blueprint-for-action-2024"
+
+
+@pytest.mark.parametrize("kind", ["endorse", "reject", "include", "modal", "document", "other_document"])
+def test_every_language_has_cue_words(kind: str) -> None:
+    assert ENDORSEMENT is not None
+    for lang in LANGUAGES:
+        assert ENDORSEMENT.cues[kind].get(lang), (kind, lang)
