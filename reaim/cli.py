@@ -230,15 +230,18 @@ def _serve(db: Path, port: int, public: bool) -> None:
 @cli.command()
 @db_option
 @click.option("--port", type=int, default=8001, show_default=True, help="Port to listen on (127.0.0.1).")
+@click.option("--public", is_flag=True,
+              help="For a server others reach (behind a reverse proxy): no arbitrary SQL for anonymous users, "
+                   "at most 500 rows per page, no streamed CSV (docs/datasette.md).")
 @user_errors
-def serve(db: Path, port: int) -> None:
+def serve(db: Path, port: int, public: bool) -> None:
     """Browse the archive in Datasette, with the project's metadata, facets and queries.
 
     \b
     Example:
       reaim serve --db reaim.db --port 8001
     """
-    _serve(db, port, public=False)
+    _serve(db, port, public=public)
 
 
 def _extract_one(data: bytes, url: str, tz: str | None) -> dict[str, Any]:
