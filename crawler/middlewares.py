@@ -247,7 +247,23 @@ class FrontierMiddleware:
 
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(mw.request_dropped, signal=signals.request_dropped)
         return mw
+
+    def request_dropped(self, request: Request, spider: Any = None) -> None:
+        """A redirect hop the dupefilter dropped is a redirect loop: record it, or the page vanishes."""
+        hops = request.meta.get("redirect_urls")
+        if not hops or not request.meta.get("article"):
+            return
+        from archive.store import record_failure
+
+        ctx = self._ctx()
+        source = request.meta.get("source")
+        record_failure(ctx.db, run_id=ctx.run_id, source_id=getattr(source, "id", None), url=hops[0], stage="fetch",
+                       error=f"redirect loop: {' -> '.join([*hops, request.url])[:250]}")
+        self.crawler.stats.inc_value("failures/fetch")
+        if source is not None:
+            self.crawler.stats.inc_value(f"source/{source.id}/errors")
 
     def _ctx(self) -> Any:
         from pipeline.runtime import crawl_context

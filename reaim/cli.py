@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,9 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
         try:
             return fn(*args, **kwargs)
+        except sqlite3.Error as exc:
+            hint = " (disk full or file size limit?)" if "disk i/o" in str(exc).lower() or "full" in str(exc).lower() else ""
+            raise click.ClickException(f"the archive could not be written: {exc}{hint}") from None
         except (SourceError, CrawlError, ValueError, FileNotFoundError, OSError) as exc:
             raise click.ClickException(str(exc)) from None
 

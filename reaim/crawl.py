@@ -142,14 +142,24 @@ def run_crawl(settings: Any, *, command: str) -> CrawlReport:
 
 
 def _run_crawl(settings: Any, *, command: str) -> CrawlReport:
+    db = open_db(settings.get("REAIM_DB"))
+    run_id = start_run(db, command)
+    try:
+        return _crawl_and_report(settings, db, run_id)
+    except Exception as exc:
+        try:  # best effort: the run row must not stay "running" (it may fail again if the disk is full)
+            finish_run(db, run_id, "failed", {}, {"error": f"{type(exc).__name__}: {exc}"})
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            logger.debug("could not mark run %s failed", run_id, exc_info=True)
+        raise
+
+
+def _crawl_and_report(settings: Any, db: Any, run_id: int) -> CrawlReport:
     from scrapy.crawler import CrawlerProcess
 
     from crawler.sources import load_sources
     from crawler.spiders.news import NewsSpider
 
-    db_path = settings.get("REAIM_DB")
-    db = open_db(db_path)
-    run_id = start_run(db, command)
     settings.set("REAIM_RUN_ID", run_id, priority="cmdline")
     # Validate sources before the reactor starts, so a bad file is a one-line error.
     sources = load_sources(

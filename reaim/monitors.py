@@ -33,6 +33,11 @@ def check_run(sources: list[Any], stats: dict[str, Any], settings: Any = None) -
     min_pages = setting("MONITOR_MIN_PAGES", MONITOR_MIN_PAGES)
     max_walls = setting("MONITOR_MAX_BOT_WALLS", MONITOR_MAX_BOT_WALLS)
     alerts: list[Alert] = []
+    found = sum(rep.articles for rep in sources)
+    broken = int(stats.get("failures/process", 0)) + int(stats.get("failures/dedupe", 0))
+    if found >= min_pages and broken / found > max_rate:
+        alerts.append(Alert("process_errors", None, f"{broken} of {found} articles failed in the processing "
+                                                    "stages (see the failures table)"))
     for rep in sources:
         if rep.flagged:
             alerts.append(Alert("zero_yield", rep.id, rep.flagged))

@@ -244,6 +244,12 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         source: Source = response.meta["source"]
         self._count(source, "pages")
+        if "partial" in response.flags:
+            # A close-delimited body cut short (connection reset): never archive half an article.
+            self._count(source, "errors")
+            listed = (response.meta.get("redirect_urls") or [response.url])[0]
+            yield FetchFailure(listed, source.id, "fetch", "response truncated (connection closed before the end)")
+            return
         if is_google_news_link(response.url):
             yield FetchFailure(response.url, source.id, "discovery",
                                "Google News link did not redirect to the publisher (script-only interstitial)")
@@ -327,4 +333,6 @@ class NewsSpider(scrapy.Spider):
             self._count(source, "errors")
             if request.meta.get("discovery_doc"):
                 self._count(source, "discovery_errors")
-        yield FetchFailure(request.url, source.id if source else None, "fetch", f"{failure.type.__name__}: {reason}")
+        # Filed under the URL that was listed (and that the frontier holds), not a redirect's last hop.
+        listed = (request.meta.get("redirect_urls") or [request.url])[0]
+        yield FetchFailure(listed, source.id if source else None, "fetch", f"{failure.type.__name__}: {reason}")

@@ -301,11 +301,6 @@ def test_a_301_to_the_article_is_archived_with_the_old_url_as_alias(network: Net
     assert row == (network.a.url + "/r/final.html",)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A redirect loop (A -> B -> A, or A -> A) leaves no trace in the run: Scrapy's dupefilter drops the "
-    "looping request as a duplicate (stats dupefilter/filtered), no errback runs, so there is no failures "
-    "row and no seen_urls row, and the run exits 0; the URL only stays pending in the frontier, and its first "
-    "failures row comes at the 5th run ('no outcome after 3 attempts; abandoned', not the real reason)."))
 def test_a_redirect_loop_is_recorded_as_a_failure(network: NetworkRun, record_property: RecordProperty) -> None:
     with sqlite3.connect(network.db) as conn:
         stats = json.loads(conn.execute("select stats from crawl_runs order by id desc").fetchone()[0])
@@ -316,10 +311,6 @@ def test_a_redirect_loop_is_recorded_as_a_failure(network: NetworkRun, record_pr
         assert network.outcome(network.a.url + path).kind == "failure", path
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A redirect chain past REDIRECT_MAX_TIMES is recorded under its last hop (/r/chain-20.html), not under the "
-    "URL the feed listed and the frontier holds (/r/chain-0.html): NewsSpider.on_error uses "
-    "failure.request.url, not the first of meta['redirect_urls']."))
 def test_a_failed_redirect_chain_is_recorded_under_the_listed_url(network: NetworkRun,
                                                                   record_property: RecordProperty) -> None:
     got = network.outcome(network.a.url + "/r/chain-0.html")
@@ -327,18 +318,6 @@ def test_a_failed_redirect_chain_is_recorded_under_the_listed_url(network: Netwo
     assert got.kind == "failure" and "max redirections reached" in (got.reason or ""), got
 
 
-def test_the_redirect_chain_failure_exists_under_its_last_hop(network: NetworkRun,
-                                                              record_property: RecordProperty) -> None:
-    """What the crawler does today for the chain (the xfail above is about the URL it is filed under)."""
-    got = network.outcome(network.a.url + "/r/chain-20.html")
-    report(record_property, "redirect chain: outcome of its last hop", str(got))
-    assert got.kind == "failure" and "max redirections reached" in (got.reason or ""), got
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "A close-delimited response (no Content-Length) cut by a TCP reset is archived truncated: Twisted reports "
-    "PotentialDataLoss for any close-delimited body, Scrapy delivers it with flags=['partial'], and "
-    "NewsSpider.parse_article ignores response.flags; the URL is then 'seen' and never fetched again."))
 def test_a_body_cut_by_a_reset_is_not_archived_truncated(network: NetworkRun, record_property: RecordProperty) -> None:
     url = network.a.url + "/reset/no-length.html"
     with sqlite3.connect(network.db) as conn:

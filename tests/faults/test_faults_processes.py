@@ -202,11 +202,6 @@ def test_disk_full_fails_the_run_and_leaves_a_readable_archive_that_a_rerun_comp
     assert d.articles_after == d.distinct_after == DISK_FULL_PAGES
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "When the archive cannot be written (EFBIG from RLIMIT_FSIZE; ENOSPC alike), `reaim crawl` dies with a "
-    "Python traceback ending in 'sqlite3.OperationalError: disk I/O error' (raised by save_health after the "
-    "crawl), not a one-line error: reaim.cli.user_errors does not catch sqlite3.Error, and the message does "
-    "not say the disk or file size is the cause. The run's crawl_runs row also stays 'running' for ever."))
 def test_disk_full_is_reported_in_one_clear_line(disk_full: DiskFull, record_property: RecordProperty) -> None:
     err = disk_full.limited.stderr
     report(record_property, "disk full: stderr lines / last line",
@@ -217,12 +212,6 @@ def test_disk_full_is_reported_in_one_clear_line(disk_full: DiskFull, record_pro
     assert any(w in lines[0].lower() for w in ("disk", "file too large", "space", "full"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Under a file-size limit (or a full /tmp) py3langid cannot unpack its 68 MB model to a temporary file, so "
-    "every article fails in the language stage (failures stage 'process', 'OSError: [Errno 27] File too "
-    "large'): 'Articles in archive: 0', 'Failed pages: 20', yet the run is 'ok' and exits 0. The error_rate "
-    "monitor (reaim/monitors.py) counts only fetch errors (SourceReport.errors), not failures of the "
-    "processing stages, so an unattended run that archives nothing looks healthy."))
 def test_a_run_where_every_page_fails_processing_is_not_ok(tmp_path: Path, record_property: RecordProperty) -> None:
     with FaultSite() as site:
         _site(site, range(20))
