@@ -85,3 +85,8 @@ TRANSLATE_RETRIES = 3  # on 429, 5xx, timeouts, refused connections; Retry-After
 TRANSLATE_BACKOFF = 0.5  # seconds, doubled per retry, with jitter
 TRANSLATE_BACKOFF_CAP = 30.0  # most one text waits in total
 TRANSLATE_BUDGET_CHARS = None  # characters sent per run at most (None: no cap; 0: cache only)
+
+# --- distributed mode (reaim worker / reaim ingest; docs/scaling.md) ---
+REAIM_REDIS_URL = "redis://127.0.0.1:6379/0"  # password: $REAIM_REDIS_PASSWORD, never here (settings are logged)
+REAIM_REDIS_ALLOW_INSECURE = False  # refuse a non-loopback Redis without a password
+REAIM_CLAIM_LEASE = 60.0  # seconds before a dead worker's claims are re-queued

@@ -398,6 +398,7 @@ def translate(db: Path, pending: bool, translator: str | None, translator_url: s
 # Commands defined in their own modules (they do not import this one: under
 # ``python -m reaim.cli`` that would load a second copy of it).
 from reaim.archive_cmds import audit, backup, import_cmd  # noqa: E402
+from reaim.distributed_cmds import ingest_cmd, worker  # noqa: E402
 from reaim.export_cmd import export  # noqa: E402
 from reaim.search_cmd import search  # noqa: E402
 from reaim.tag_cmds import eval_cmd, retag  # noqa: E402
@@ -409,6 +410,8 @@ cli.add_command(audit)
 cli.add_command(search)
 cli.add_command(retag)
 cli.add_command(eval_cmd, name="eval")
+cli.add_command(worker)
+cli.add_command(ingest_cmd)
 
 
 def main() -> None:
