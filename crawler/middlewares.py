@@ -212,12 +212,11 @@ class ConditionalGetMiddleware:
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         if request.meta.get("conditional") and response.status in (200, 304):
-            from archive.crawlstate import save_feed_validators
-
-            source = request.meta.get("source")
+            # Saved by FrontierMiddleware only once every link of this feed is in the
+            # frontier: saved now, a crash before the links are queued would turn the
+            # next run's fetch into a 304 and lose them until the feed changes.
             header = response.headers.get
-            save_feed_validators(
-                self._db(), request.url, getattr(source, "id", None),
+            request.meta["feed_validators"] = (
                 (header("ETag") or b"").decode("latin-1") or None,
                 (header("Last-Modified") or b"").decode("latin-1") or None,
                 response.status,
@@ -314,7 +313,10 @@ class FrontierMiddleware:
         return True
 
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
-        return (obj for obj in result if self._keep(obj))
+        for obj in result:
+            if self._keep(obj):
+                yield obj
+        self._feed_done(response)
 
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any], spider: Any = None
@@ -322,6 +324,18 @@ class FrontierMiddleware:
         async for obj in result:
             if self._keep(obj):
                 yield obj
+        self._feed_done(response)
+
+    def _feed_done(self, response: Response) -> None:
+        """Every link of a feed is in the frontier now: its validators may be saved."""
+        validators = response.meta.get("feed_validators")
+        if not validators:
+            return
+        from archive.crawlstate import save_feed_validators
+
+        source = response.meta.get("source")
+        url = (response.meta.get("redirect_urls") or [response.url])[0]  # the URL the next run will ask for
+        save_feed_validators(self._ctx().db, url, getattr(source, "id", None), *validators)
 
     def spider_closed(self, spider: Any = None) -> None:
         from archive.crawlstate import frontier_settle
