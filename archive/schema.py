@@ -286,6 +286,7 @@ VIEWS = {
 
 INDEXES = [
     ("articles", ["published"]),
+    ("articles", ["canonical_url"]),  # URL lookups: aliases, audit, incremental checks
     ("articles", ["language"]),
     ("articles", ["primary_event"]),
     ("articles", ["source_id"]),
