@@ -263,6 +263,17 @@ def m004_audits(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_stories(db: sqlite_utils.Database) -> None:
+    """The same story across languages (pipeline/dedupe.py): linked, not folded."""
+    db["articles"].add_column("fingerprint_en", str)
+    db["story_links"].create(
+        {"article_id": str, "related_id": str, "similarity": float, "basis": str, "linked_at": str},
+        pk=("article_id", "related_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("related_id", "articles", "id")],
+    )
+
+
 FTS_COLUMNS = ["title", "text", "title_en", "text_en"]
 
 VIEWS = {
@@ -297,6 +308,7 @@ INDEXES = [
     ("failures", ["run_id"]),
     ("seen_urls", ["article_id"]),
     ("frontier", ["status"]),
+    ("story_links", ["related_id"]),
     ("source_health", ["source_id"]),
 ]
 

@@ -76,7 +76,7 @@ ARTICLE_COLUMNS = (
     "url canonical_url source_id outlet country title text language language_confidence "
     "language_method published published_raw published_method section image relevance "
     "primary_event title_en text_en translation_status translation_provider translation_error "
-    "fingerprint encoding encoding_method discovered_via fetched_at"
+    "fingerprint fingerprint_en encoding encoding_method discovered_via fetched_at"
 ).split()
 JSON_COLUMNS = ("authors", "discovery", "provenance", "relevance_evidence", "extra")
 
@@ -150,8 +150,21 @@ def demote_to_alias(db: sqlite_utils.Database, old_id: str, new_id: str, reason:
         add_alias(db, row[0], new_id, reason, row[1])
         db.execute("delete from article_events where article_id = ?", [old_id])
         db.execute("delete from article_themes where article_id = ?", [old_id])
+        db.execute("update or ignore story_links set article_id = ? where article_id = ?", [new_id, old_id])
+        db.execute("update or ignore story_links set related_id = ? where related_id = ?", [new_id, old_id])
+        db.execute("delete from story_links where ? in (article_id, related_id)", [old_id])
         db.execute("delete from articles where id = ?", [old_id])
         unindex_article(db, old_id)
+
+
+def link_story(db: sqlite_utils.Database, article_id: str, related_id: str, similarity: float,
+               basis: str = "english-side") -> None:
+    """Record that two articles (in different languages) tell the same story, both ways."""
+    with write_txn(db):
+        for a, b in ((article_id, related_id), (related_id, article_id)):
+            db.execute("insert into story_links (article_id, related_id, similarity, basis, linked_at) "
+                       "values (?, ?, ?, ?, ?) on conflict do update set similarity = excluded.similarity",
+                       [a, b, similarity, basis, utcnow()])
 
 
 def replace_tags(db: sqlite_utils.Database, article_id: str, record: Mapping[str, Any]) -> None:

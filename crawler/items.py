@@ -48,6 +48,9 @@ class Article:
     fingerprint: str | None = None  # MinHash signature of the text, hex (pipeline/dedupe.py)
     duplicate_of: str | None = None  # article id of the row this duplicates (stored as an alias)
     supersedes: str | None = None  # article id of an archived copy this one is the original of
+    fingerprint_en: str | None = None  # MinHash of the English side (own text or translation)
+    story_of: str | None = None  # an article in another language telling the same story
+    story_similarity: float | None = None
     language: str | None = None
     language_confidence: float | None = None
     language_method: str | None = None

@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from archive.crawlstate import mark_seen
-from archive.store import add_alias, article_exists, demote_to_alias, record_failure, save_article, write_txn
+from archive.store import (
+    add_alias,
+    article_exists,
+    demote_to_alias,
+    link_story,
+    record_failure,
+    save_article,
+    write_txn,
+)
 from crawler.items import Article, FetchFailure, PageSkipped
 from crawler.urls import canonicalize
 
@@ -85,6 +93,9 @@ class StorePipeline:
             self.created.add(article.id)
             if article.source_id:
                 stats_inc(self.crawler, f"source/{article.source_id}/new")
+        if article.story_of and article_exists(ctx.db, article.story_of):
+            link_story(ctx.db, article.id, article.story_of, article.story_similarity or 0.0)
+            stats_inc(self.crawler, "dedupe/story_link")
         if article.supersedes:
             demote_to_alias(ctx.db, article.supersedes, article.id)
             if article.supersedes in self.created:  # the run's count is of rows, not of saves

@@ -43,8 +43,11 @@ class LibreServer:
         *,
         failures: int | None = None,
         retry_after: str | int | None = "2",
+        glossary: dict[str, str] | None = None,
     ) -> None:
         self.mode = mode
+        # Texts with a known translation (a real one, for cross-language tests); others get "[en] text".
+        self.glossary = glossary or {}
         self.api_key = api_key
         self.failures = 2 if failures is None and mode == "burst" else failures
         self.retry_after = retry_after
@@ -125,7 +128,11 @@ class LibreServer:
         if mode == "badkey" or (self.api_key is not None and params.get("api_key") != self.api_key):
             return send(403, b'{"error": "Invalid API key"}')
         text = params.get("q", "")
-        return send(200, json.dumps({"translatedText": f"[{params.get('target')}] {text}"}).encode())
+        translated = f"[{params.get('target')}] {text}"
+        for source, target in self.glossary.items():  # a known passage inside the text: its real translation
+            if source in text:
+                translated = text.replace(source, target)
+        return send(200, json.dumps({"translatedText": translated}).encode())
 
     def __enter__(self) -> LibreServer:
         self._thread.start()
