@@ -10,10 +10,9 @@ from typing import Any
 
 import click
 
-from archive.schema import default_db_path
+from reaim.options import db_option
 
-_DB = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=default_db_path,
-                   show_default="./reaim.db or $REAIM_DB", help="SQLite archive to use.")
+_DB = db_option
 
 
 @click.command("import")

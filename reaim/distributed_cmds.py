@@ -13,10 +13,9 @@ from typing import Any
 
 import click
 
-from archive.schema import default_db_path
+from reaim.options import db_option
 
-_DB = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=default_db_path,
-                   show_default="./reaim.db or $REAIM_DB", help="SQLite archive to write.")
+_DB = db_option
 _REDIS = click.option(
     "--redis", "redis_url", default="redis://127.0.0.1:6379/0", envvar="REAIM_REDIS_URL", show_default=True,
     help="Redis holding the shared frontier and the item queue ($REAIM_REDIS_URL). The password comes from "

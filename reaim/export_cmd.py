@@ -16,16 +16,14 @@ tests/unit/test_export.py checks that ``--db`` stays the same.
 
 from __future__ import annotations
 
-import functools
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from archive.schema import default_db_path
+from reaim.options import db_option, user_errors
 
 NON_TTY_EVERY = 10_000  # without a terminal, one progress line per this many articles
 
@@ -54,31 +52,6 @@ def _progress(label: str) -> tuple[Any, Any]:
             state["bar"] = None
 
     return update, finish
-
-
-def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The same --db as reaim.cli.db_option."""
-    return click.option(
-        "--db",
-        "db",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=default_db_path,
-        show_default="./reaim.db or $REAIM_DB",
-        help="SQLite archive to use.",
-    )(fn)
-
-
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Errors a user can cause (bad archive, bad folder, missing pyarrow) as one line, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, FileNotFoundError, OSError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
 
 
 @click.command()

@@ -1,7 +1,7 @@
 """``reaim search``: full-text search of the archive in every language.
 
-Registered in reaim/cli.py with ``cli.add_command(search)``. The options are
-defined here rather than imported from reaim.cli, which imports this module.
+Registered in reaim/cli.py with ``cli.add_command(search)``; the shared
+options come from reaim.options.
 """
 
 from __future__ import annotations
@@ -12,19 +12,12 @@ from pathlib import Path
 
 import click
 
-from archive.schema import default_db_path
+from reaim.options import db_option
 
 
 @click.command()
 @click.argument("query")
-@click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=default_db_path,
-    show_default="./reaim.db or $REAIM_DB",
-    help="SQLite archive to use.",
-)
+@db_option
 @click.option("--language", "-l", default=None, metavar="CODE",
               help="Only articles in this language (ISO 639-1: en, ko, es, nl, fr, de, zh, ja, ru).")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many matches.")

@@ -31,12 +31,9 @@ so ``--db`` and the one-line errors mirror reaim.cli's ``db_option`` and
 
 from __future__ import annotations
 
-import functools
-import sqlite3
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,32 +41,7 @@ from typing import Any
 import click
 import yaml
 
-from archive.schema import default_db_path
-
-
-def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The same --db as reaim.cli.db_option."""
-    return click.option(
-        "--db",
-        "db",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=default_db_path,
-        show_default="./reaim.db or $REAIM_DB",
-        help="SQLite archive to use.",
-    )(fn)
-
-
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Errors a user can cause (no archive, a broken taxonomy file, a locked or corrupt database) as one line."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, FileNotFoundError, OSError, sqlite3.DatabaseError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
+from reaim.options import db_option, user_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "reaim" / "sample_site"  # package data: there in any install

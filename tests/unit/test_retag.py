@@ -195,7 +195,7 @@ def test_retag_help_has_an_example() -> None:
 
 
 def test_db_option_is_reaim_clis() -> None:
-    """--db mirrors reaim.cli.db_option (this module cannot import reaim.cli)."""
+    """--db is the shared one (reaim.options)."""
     import click
 
     from reaim.cli import db_option as cli_db_option
