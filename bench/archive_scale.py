@@ -927,6 +927,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     db_path = work / "archive.db"
     rep = Report()
     n = args.articles
+    reuse = args.reuse and db_path.exists()
+    if reuse:  # N is what the archive holds
+        with sqlite_utils.Database(db_path) as existing:
+            n = int(existing.execute("select count(*) from articles").fetchall()[0][0])
     started = time.perf_counter()
     try:
         corpus = Corpus(args.seed)
@@ -936,7 +940,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"load average {os.getloadavg()[0]:.1f} at start)")
         rep.out("")
         rep.out(f"Making one synthetic record costs {gen * 1000:.2f} ms of CPU; it is inside the ingest figures.")
-        if not (args.reuse and db_path.exists()):
+        if not reuse:
             build(db_path, corpus, n, args, rep)
         else:
             rep.out(f"(reusing {db_path})")
