@@ -36,13 +36,12 @@ table and repairs whatever another writer left stale (rows whose
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 import threading
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import version as _version
@@ -50,6 +49,8 @@ from typing import Any
 
 import snowballstemmer
 import sqlite_utils
+
+from archive.txn import write_txn
 
 SEARCH_TABLE = "articles_search"
 META_TABLE = "articles_search_meta"
@@ -393,24 +394,6 @@ def _rowid(article_id: str) -> int:
     return int.from_bytes(hashlib.sha1(article_id.encode("utf-8")).digest()[:8], "big") >> 1
 
 
-@contextlib.contextmanager
-def _write_txn(db: sqlite_utils.Database) -> Iterator[None]:
-    """BEGIN IMMEDIATE (wait for the write lock through the busy timeout instead of failing on a
-    lock upgrade), or join the transaction already open, e.g. save_article's."""
-    conn = db.conn
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
-    else:
-        conn.commit()
-
-
 def _create_table(db: sqlite_utils.Database) -> None:
     db.execute(
         f"create virtual table if not exists {SEARCH_TABLE} using fts5("
@@ -470,7 +453,7 @@ def reindex(db: sqlite_utils.Database, ids: Iterable[str] | None = None, *,
     Returns the number of articles indexed.
     """
     analyzer = analyzer or DEFAULT_ANALYZER
-    with _write_txn(db):
+    with write_txn(db):
         _create_table(db)
         if ids is None:
             db.execute(f"delete from {SEARCH_TABLE}")
@@ -501,7 +484,7 @@ def ensure_search_index(db: sqlite_utils.Database, *, analyzer: Analyzer | None 
     if "articles" not in tables:
         return
     if SEARCH_TABLE not in tables or META_TABLE not in tables:
-        with _write_txn(db):
+        with write_txn(db):
             _create_table(db)
     built_by = _meta(db, "analyzer")
     if built_by != analyzer.id:

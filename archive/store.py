@@ -7,9 +7,8 @@ article arriving twice must leave one row.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,47 +16,11 @@ from typing import Any
 import sqlite_utils
 
 from archive.search import index_article, unindex_article
+from archive.txn import first_row, write_txn
 
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@contextlib.contextmanager
-def write_txn(db: sqlite_utils.Database) -> Iterator[None]:
-    """One write transaction that takes the write lock up front (BEGIN IMMEDIATE).
-
-    Python's implicit (deferred) transactions can read first and then fail at
-    once with "database is locked" when they try to write while another
-    connection (the translation cache's worker thread) holds or just released
-    the lock: SQLite does not wait for a lock upgrade. An immediate
-    transaction waits its turn through the busy timeout. Nested calls join the
-    outer transaction; sqlite-utils' own ``atomic()`` inside becomes a savepoint.
-    """
-    conn = db.conn
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
-    else:
-        conn.commit()
-
-
-def first_row(db: sqlite_utils.Database, sql: str, params: Iterable[Any] = ()) -> tuple[Any, ...] | None:
-    """The first row of a query, with the statement finished.
-
-    ``cursor.fetchone()`` leaves the statement open, and with it a read
-    transaction: this connection's next write then fails at once with
-    "database is locked" (a stale WAL snapshot) whenever another connection,
-    such as the translation cache's, wrote in between.
-    """
-    rows = db.execute(sql, list(params)).fetchall()
-    return rows[0] if rows else None
 
 
 def _json(value: Any) -> str | None:
