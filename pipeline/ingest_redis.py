@@ -31,7 +31,7 @@ from typing import Any
 from crawler.distributed import Keys, Ledger, keys_from_settings, redis_for
 from crawler.items import Article, FetchFailure, PageSkipped
 from crawler.urls import canonicalize
-from pipeline.relevance import RelevancePipeline, score_relevance
+from pipeline.relevance import RelevancePipeline
 
 logger = logging.getLogger(__name__)
 
@@ -119,23 +119,9 @@ class WorkerRelevancePipeline(RelevancePipeline):
     """The relevance stage, but an off-topic verdict goes to ingest (which marks the URLs
     seen) instead of into an archive the worker does not have."""
 
-    def process_item(self, item):  # type: ignore[no-untyped-def]
+    def drop_off_topic(self, article, rel):  # type: ignore[no-untyped-def]
         from scrapy.exceptions import DropItem
 
-        from pipeline.runtime import as_article, crawl_context, stats_inc
-
-        article = as_article(item)
-        if article is None:
-            return item
-        lexicon = crawl_context(self.crawler).taxonomy.lexicon
-        rel = score_relevance(article.title, article.text, article.language, lexicon, self.threshold)
-        article.relevant, article.relevance, article.relevance_evidence = rel.relevant, rel.score, list(rel.evidence)
-        if rel.relevant:
-            stats_inc(self.crawler, "relevance/relevant")
-            return article
-        stats_inc(self.crawler, "relevance/off_topic")
-        if self.keep_off_topic:
-            return article
         pusher = _Pusher(self.crawler)
         pusher.push(encode_record("off_topic", {"urls": _urls(article), "url": article.url,
                                                 "source_id": article.source_id, "relevance": rel.score},

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.items import Article
-from pipeline.endorse import endorse_article
 from pipeline.language import detect_article_language
 from pipeline.normalize import normalize
-from pipeline.relevance import score_relevance
-from pipeline.tag import tag_article
+from pipeline.relevance import apply_relevance
+from pipeline.tag import apply_tags
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.translate import (
     DEFAULT_MAX_CHARS,
@@ -61,26 +60,13 @@ class Processor:
         normalize(article)
         lang = detect_article_language(article)
         article.language, article.language_confidence, article.language_method = lang.language, lang.confidence, lang.method
-        rel = score_relevance(article.title, article.text, article.language, self.taxonomy.lexicon, self.threshold)
-        article.relevant, article.relevance, article.relevance_evidence = rel.relevant, rel.score, list(rel.evidence)
+        apply_relevance(article, self.taxonomy.lexicon, self.threshold)
         if self.translate and article.relevant:
             outcome = translate_article(
                 article, self.translator, self.cache, target=self.target, max_chars=self.max_chars, breaker=self.breaker
             )
             apply_outcome(article, outcome)
-        tags = tag_article(
-            article.title, article.text, article.language, article.published, self.taxonomy,
-            title_en=article.title_en, text_en=article.text_en,
-        )
-        article.primary_event, article.events, article.themes = tags.primary_event, list(tags.events), list(tags.themes)
-        article.evidence = dict(tags.evidence)
-        article.endorsements = [
-            e.as_dict()
-            for e in endorse_article(
-                article.title, article.text, article.language, self.taxonomy, tags.primary_event, tags.events,
-                title_en=article.title_en, text_en=article.text_en,
-            )
-        ]
+        apply_tags(article, self.taxonomy)
         return article
 
     def process_record(self, record: Any) -> dict[str, Any]:

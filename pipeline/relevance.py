@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from pipeline.taxonomy import Lexicon, LexiconGroup
 from pipeline.textmatch import Hit, language_order, normalize_text
@@ -186,6 +187,13 @@ def _score_relevance(
     return Relevance(score, score >= threshold, evidence[:20])
 
 
+def apply_relevance(article: Any, lexicon: Lexicon, threshold: float = DEFAULT_THRESHOLD) -> Relevance:
+    """Score an ``Article`` and set its relevant, relevance and relevance_evidence fields."""
+    rel = score_relevance(article.title, article.text, article.language, lexicon, threshold)
+    article.relevant, article.relevance, article.relevance_evidence = rel.relevant, rel.score, list(rel.evidence)
+    return rel
+
+
 class RelevancePipeline:
     """Scrapy adapter: score, then drop what is off-topic (counted, logged, not archived).
 
@@ -203,27 +211,30 @@ class RelevancePipeline:
         return cls(crawler)
 
     def process_item(self, item):  # type: ignore[no-untyped-def]
-        from scrapy.exceptions import DropItem
-
         from pipeline.runtime import as_article, crawl_context, stats_inc
 
         article = as_article(item)
         if article is None:
             return item
-        lexicon = crawl_context(self.crawler).taxonomy.lexicon
-        rel = score_relevance(article.title, article.text, article.language, lexicon, self.threshold)
-        article.relevant, article.relevance, article.relevance_evidence = rel.relevant, rel.score, list(rel.evidence)
-        if not rel.relevant:
-            stats_inc(self.crawler, "relevance/off_topic")
-            if not self.keep_off_topic:
-                from archive.crawlstate import mark_seen
-                from crawler.urls import canonicalize
-
-                ctx = crawl_context(self.crawler)
-                urls = [canonicalize(u) for u in (article.url, article.canonical_url, *article.aliases) if u]
-                mark_seen(ctx.db, urls, outcome="off_topic", source_id=article.source_id,
-                          reason=f"relevance {rel.score}", run_id=ctx.run_id)
-                raise DropItem(f"off-topic (relevance {rel.score}): {article.url}", log_level="INFO")
-        else:
+        rel = apply_relevance(article, crawl_context(self.crawler).taxonomy.lexicon, self.threshold)
+        if rel.relevant:
             stats_inc(self.crawler, "relevance/relevant")
-        return article
+            return article
+        stats_inc(self.crawler, "relevance/off_topic")
+        if self.keep_off_topic:
+            return article
+        self.drop_off_topic(article, rel)
+
+    def drop_off_topic(self, article, rel: Relevance) -> None:  # type: ignore[no-untyped-def]
+        """Remember the URLs as off-topic (not fetched again), then drop the item."""
+        from scrapy.exceptions import DropItem
+
+        from archive.crawlstate import mark_seen
+        from crawler.urls import canonicalize
+        from pipeline.runtime import crawl_context
+
+        ctx = crawl_context(self.crawler)
+        urls = [canonicalize(u) for u in (article.url, article.canonical_url, *article.aliases) if u]
+        mark_seen(ctx.db, urls, outcome="off_topic", source_id=article.source_id,
+                  reason=f"relevance {rel.score}", run_id=ctx.run_id)
+        raise DropItem(f"off-topic (relevance {rel.score}): {article.url}", log_level="INFO")

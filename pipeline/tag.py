@@ -318,6 +318,26 @@ def tag_article(
     return Tags(primary_event=primary, events=events, themes=themes, evidence=evidence)
 
 
+def apply_tags(article: Any, taxonomy: Taxonomy) -> Tags:
+    """Tag an ``Article`` (original and English sides) and find its endorsements; sets its fields."""
+    from pipeline.endorse import endorse_article
+
+    tags = tag_article(
+        article.title, article.text, article.language, article.published, taxonomy,
+        title_en=article.title_en, text_en=article.text_en,
+    )
+    article.primary_event, article.events, article.themes = tags.primary_event, list(tags.events), list(tags.themes)
+    article.evidence = dict(tags.evidence)
+    article.endorsements = [
+        e.as_dict()
+        for e in endorse_article(
+            article.title, article.text, article.language, taxonomy, tags.primary_event, tags.events,
+            title_en=article.title_en, text_en=article.text_en,
+        )
+    ]
+    return tags
+
+
 class TagPipeline:
     """Scrapy adapter: runs after translation, so English-side evidence counts too.
     Also reads the endorsements the article states (``pipeline/endorse.py``)."""
@@ -330,24 +350,10 @@ class TagPipeline:
         return cls(crawler)
 
     def process_item(self, item):  # type: ignore[no-untyped-def]
-        from pipeline.endorse import endorse_article
         from pipeline.runtime import as_article, crawl_context
 
         article = as_article(item)
         if article is None or article.duplicate_of:
             return item if article is None else article
-        taxonomy = crawl_context(self.crawler).taxonomy
-        tags = tag_article(
-            article.title, article.text, article.language, article.published, taxonomy,
-            title_en=article.title_en, text_en=article.text_en,
-        )
-        article.primary_event, article.events, article.themes = tags.primary_event, list(tags.events), list(tags.themes)
-        article.evidence = dict(tags.evidence)
-        article.endorsements = [
-            e.as_dict()
-            for e in endorse_article(
-                article.title, article.text, article.language, taxonomy, tags.primary_event, tags.events,
-                title_en=article.title_en, text_en=article.text_en,
-            )
-        ]
+        apply_tags(article, crawl_context(self.crawler).taxonomy)
         return article
