@@ -20,6 +20,7 @@ The article page and the charts need the plugin's templates and static files
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import tempfile
@@ -88,7 +89,11 @@ def metadata_for(db_path: Path) -> dict[str, Any]:
 
 
 def write_metadata(db_path: Path) -> Path:
-    out = Path(tempfile.mkdtemp(prefix="reaim-datasette-")) / "metadata.json"
+    """The metadata for ``db_path`` as a file Datasette can read: one fixed file per
+    archive in the temp folder, rewritten on each call (a new folder per call
+    left hundreds behind)."""
+    key = hashlib.sha256(str(Path(db_path).resolve()).encode("utf-8")).hexdigest()[:16]
+    out = Path(tempfile.gettempdir()) / f"reaim-datasette-{key}.json"
     out.write_text(json.dumps(metadata_for(db_path), ensure_ascii=False, indent=2), encoding="utf-8")
     return out
 

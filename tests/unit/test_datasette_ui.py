@@ -467,3 +467,19 @@ def test_pending_translation_and_no_tags(tmp_path: Path, plugin: None) -> None:
     html = get_html(path, "/pending/articles/fr1")
     assert "Translation pending" in html and "reaim translate --pending" in html
     assert "No event or theme tags." in html
+
+
+def test_serve_command_reuses_one_metadata_file_per_archive(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+    from pathlib import Path
+
+    from archive.datasette import serve_command
+
+    db = tmp_path / "a.db"
+    db.touch()
+    before = set(Path(tempfile.gettempdir()).glob("reaim-datasette-*"))
+    first = serve_command(db, port=8123)
+    second = serve_command(db, port=8124)
+    path = Path(first[first.index("--metadata") + 1])
+    assert path == Path(second[second.index("--metadata") + 1]) and path.is_file()
+    assert set(Path(tempfile.gettempdir()).glob("reaim-datasette-*")) - before <= {path}
