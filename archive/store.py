@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.search import index_article, unindex_article
+from archive.search_index import index_article, unindex_article
 from archive.txn import first_row, write_txn
 
 

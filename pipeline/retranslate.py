@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.search import index_article
+from archive.search_index import index_article
 from archive.store import write_txn
 from crawler.items import Article
 from pipeline.tag import tag_article

@@ -348,7 +348,7 @@ def translate(db: Path, pending: bool, translator: str | None, translator_url: s
 from reaim.archive_cmds import audit, backup, import_cmd  # noqa: E402
 from reaim.distributed_cmds import ingest_cmd, worker  # noqa: E402
 from reaim.export_cmd import export  # noqa: E402
-from reaim.search_cmd import search  # noqa: E402
+from reaim.search_cmd import reindex, search  # noqa: E402
 from reaim.tag_cmds import eval_cmd, retag  # noqa: E402
 
 cli.add_command(export)
@@ -356,6 +356,7 @@ cli.add_command(import_cmd, name="import")
 cli.add_command(backup)
 cli.add_command(audit)
 cli.add_command(search)
+cli.add_command(reindex)
 cli.add_command(retag)
 cli.add_command(eval_cmd, name="eval")
 cli.add_command(worker)

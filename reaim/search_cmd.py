@@ -1,13 +1,14 @@
-"""``reaim search``: full-text search of the archive in every language.
+"""``reaim search`` and ``reaim reindex``: full-text search of the archive in every language, and its index.
 
-Registered in reaim/cli.py with ``cli.add_command(search)``; the shared
-options come from reaim.options.
+Registered in reaim/cli.py with ``cli.add_command``; the shared options come
+from reaim.options.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import click
@@ -38,16 +39,15 @@ def search(query: str, db: Path, language: str | None, limit: int, as_json: bool
       reaim search "human control" --language en --json
     """
     from archive.schema import open_db
-    from archive.search import ensure_search_index
+    from archive.search import SearchIndexNotReady
     from archive.search import search as run_search
 
     if not db.exists():
         raise click.ClickException(f"no archive at {db}; run `reaim demo` or `reaim crawl` first")
     try:
-        database = open_db(db, create=False)
-        ensure_search_index(database)  # indexes what other writers left stale
+        database = open_db(db, create=False)  # also indexes what other writers left stale
         hits = run_search(database, query, language=(language or "").lower() or None, limit=limit)
-    except (OSError, ValueError, sqlite3.DatabaseError) as exc:
+    except (OSError, ValueError, sqlite3.DatabaseError, SearchIndexNotReady) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         keys = ("url", "title", "language", "published", "primary_event", "snippet")
@@ -62,3 +62,56 @@ def search(query: str, db: Path, language: str | None, limit: int, as_json: bool
         click.echo(f"   {hit['url']}")
         if hit["snippet"]:
             click.echo(f"   {hit['snippet']}")
+
+
+@click.command()
+@db_option
+@click.option("--status", is_flag=True, help="Only print the state of the index (and of a rebuild in flight) as JSON.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Articles per write transaction: other writers wait at most about one batch.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes that analyse text while this one writes [default: 1 below 20,000 articles, "
+                   "else the CPU count, at most 4].")
+@click.option("--max-batches", type=click.IntRange(min=1), default=None,
+              help="Stop after this many batches; the next `reaim reindex` resumes (maintenance windows).")
+def reindex(db: Path, status: bool, batch_size: int, workers: int | None, max_batches: int | None) -> None:
+    """Rebuild the search index beside the live one, then swap it in.
+
+    Needed after an upgrade that changed the analysis (searches say so) and
+    useful after a library upgrade (new stems). Crawls, translation and
+    searches go on while it runs: it writes in short transactions and keeps
+    the old index in service until the last batch. Interrupted, it resumes
+    where it stopped.
+
+    \b
+    Example:
+      reaim reindex --db reaim.db
+      reaim reindex --status
+    """
+    from archive.schema import open_db
+    from archive.search_index import index_status, rebuild
+
+    if not db.exists():
+        raise click.ClickException(f"no archive at {db}")
+    try:
+        database = open_db(db, create=False)
+        if status:
+            click.echo(json.dumps(index_status(database), indent=2))
+            return
+        started = time.monotonic()
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 5 or done >= total:
+                last[0] = now
+                click.echo(f"  {done:,} / {total:,} articles ({now - started:,.0f} s)", err=True)
+
+        report = rebuild(database, batch_size=batch_size, workers=workers, max_batches=max_batches,
+                         progress=progress)
+    except (OSError, ValueError, sqlite3.DatabaseError) as exc:
+        raise click.ClickException(str(exc)) from None
+    where = f"resumed after article rowid {report.resumed_at:,}; " if report.resumed_at else ""
+    state = "swapped in" if report.finished else "paused (run `reaim reindex` again to resume)"
+    click.echo(f"search index {state}: {where}{report.indexed:,} articles indexed in {report.batches:,} batches, "
+               f"{time.monotonic() - started:,.1f} s; longest write transaction {report.max_write_s:.2f} s")

@@ -15,6 +15,7 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
+from archive.analysis import match_expression as text_match
 from archive.schema import ensure_db_shape, open_db
 from archive.search import (
     META_TABLE,
@@ -87,13 +88,20 @@ def test_tokens_are_bigrams_for_hangul_and_han_and_folded_stemmed_words_elsewher
 
 
 def test_match_expression_quotes_everything_the_user_types() -> None:
-    assert match_expression("회의") == '"회의"'
-    assert match_expression("人工智能") == '"人工 工智 智能"'  # a phrase: the characters in a row
-    assert match_expression("회의에서") == '("회의 의에 에서" OR "회의")'  # the particle may go
-    assert match_expression("米") == '"米"*'
-    assert match_expression('"AND" OR NEAR(') == '"and" AND "or" AND "near"'
-    assert match_expression("militär*") == '"militar"*'
-    assert match_expression("  ,.!  ") is None and match_expression("") is None
+    assert text_match("회의") == '"회의"'
+    assert text_match("人工智能") == '"人工 工智 智能"'  # a phrase: the characters in a row
+    assert text_match("회의에서") == '("회의 의에 에서" OR "회의")'  # the particle may go
+    assert text_match("米") == '"米"*'
+    assert text_match('"AND" OR NEAR(') == '"and" AND "or" AND "near"'
+    assert text_match("militär*") == '"militar"*'
+    assert text_match("  ,.!  ") is None and text_match("") is None
+
+
+def test_the_filters_are_part_of_the_match_expression() -> None:
+    # Language and relevance are filtered by FTS5 itself, before anything is joined to articles.
+    assert match_expression("회의", "ko") == '({title body title_en body_en} : ("회의") AND language : "ko") NOT flags : offtopic'
+    assert match_expression("회의", include_off_topic=True) == '{title body title_en body_en} : ("회의")'
+    assert match_expression("") is None
 
 
 # -- searching ---------------------------------------------------------------------
