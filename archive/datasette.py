@@ -8,10 +8,10 @@ drift apart:
 * read-only: the file is opened as Datasette opens any mutable database
   (``mode=ro``), never immutable (``-i``): a crawl may still be writing it;
 * ``allow_download`` off (the whole file is not handed out), time limits on
-  SQL and facets;
+  SQL and facets; no suggested facets (each is one more query per page view);
 * ``public``: arbitrary SQL off for anonymous users (``default_allow_sql``;
   the saved queries, tables, facets, article pages and charts stay), fewer
-  rows per page, no streamed CSV of whole tables, no suggested facets.
+  rows per page, no streamed CSV of whole tables.
 
 The article page and the charts need the plugin's templates and static files
 (archive/templates, archive/static), passed as ``--template-dir`` and a
@@ -38,6 +38,9 @@ SETTINGS: dict[str, Any] = {
     "sql_time_limit_ms": 3000,
     "facet_time_limit_ms": 1000,
     "allow_download": False,
+    # Datasette tries every column of a table as a facet on each page view (50 ms each): 3-4 s per
+    # articles page at 100k articles (docs/archive-scale.md). The metadata's facets stay.
+    "suggest_facets": False,
 }
 PUBLIC_SETTINGS: dict[str, Any] = {
     "default_allow_sql": False,  # anonymous users: no arbitrary SQL; saved queries still run
@@ -46,7 +49,6 @@ PUBLIC_SETTINGS: dict[str, Any] = {
     "max_returned_rows": 500,
     "allow_csv_stream": False,  # ?_stream=1 would ignore max_returned_rows
     "max_csv_mb": 20,
-    "suggest_facets": False,  # each suggestion is one more query per page view
 }
 
 
@@ -82,9 +84,9 @@ def metadata_for(db_path: Path) -> dict[str, Any]:
         databases = meta.get("databases", {})
         databases[name] = databases.pop(METADATA_DB_KEY)
         meta["description_html"] = meta.get("description_html", "").replace(f"/{METADATA_DB_KEY}/", f"/{name}/")
-        for query in databases[name].get("queries", {}).values():
-            if "description_html" in query:
-                query["description_html"] = query["description_html"].replace(f"/{METADATA_DB_KEY}/", f"/{name}/")
+        for item in [*databases[name].get("queries", {}).values(), *databases[name].get("tables", {}).values()]:
+            if "description_html" in item:
+                item["description_html"] = item["description_html"].replace(f"/{METADATA_DB_KEY}/", f"/{name}/")
     return meta
 
 

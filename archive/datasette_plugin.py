@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
@@ -289,6 +290,9 @@ async def load_article(datasette: Any, database: str, article_id: str) -> dict[s
         return None
     a = dict(row)
     tags: list[dict[str, Any]] = []
+    # Each tag links to the other articles with it: the tag table filtered on an index, with
+    # its count; not article_list?events__arraycontains=, which builds the JSON arrays of every
+    # article for the filter, its count and each facet (6 s at 100k articles, facets timed out).
     events = await db.execute(
         "select ae.event_id as id, ae.is_primary, ae.score, ae.evidence, e.label, e.kind, e.start_date, e.end_date "
         "from article_events ae left join events e on e.id = ae.event_id where ae.article_id = ? "
@@ -297,7 +301,7 @@ async def load_article(datasette: Any, database: str, article_id: str) -> dict[s
         tags.append({"kind": "event", "id": r["id"], "label": r["label"] or r["id"], "primary": bool(r["is_primary"]),
                      "score": r["score"], "evidence": _evidence(r["evidence"]),
                      "detail": _date_range(r["start_date"], r["end_date"]),
-                     "list_url": datasette.urls.table(database, "article_list") + "?events__arraycontains="
+                     "list_url": datasette.urls.table(database, "article_events") + "?event_id="
                      + quote(str(r["id"]))})
     themes = await db.execute(
         "select at.theme_id as id, at.score, at.evidence, t.label "
@@ -306,7 +310,7 @@ async def load_article(datasette: Any, database: str, article_id: str) -> dict[s
     for r in themes.rows:
         tags.append({"kind": "theme", "id": r["id"], "label": r["label"] or r["id"], "primary": False,
                      "score": r["score"], "evidence": _evidence(r["evidence"]), "detail": "",
-                     "list_url": datasette.urls.table(database, "article_list") + "?themes__arraycontains="
+                     "list_url": datasette.urls.table(database, "article_themes") + "?theme_id="
                      + quote(str(r["id"]))})
     terms_by_side: dict[str, list[str]] = defaultdict(list)
     for tag in tags:
@@ -376,12 +380,21 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
 
 WINDOW_WEEKS = 6
 
+# The charts' SQL reads the partial indexes on relevant = 1 of archive/schema.py
+# (RELEVANT_INDEXES) and the tag tables' primary keys, never the articles' rows with
+# their texts: index-only scans, tested with EXPLAIN QUERY PLAN in
+# tests/unit/test_datasette_scale.py.
+
+# published is ISO 8601 (UTC): the string range finds the window in idx_articles_relevant_published;
+# the julianday test is the exact rule (a malformed date never counts).
 SQL_AROUND_SUMMITS = f"""
 select e.id as summit_id, e.label as summit, e.start_date, e.end_date, a.language,
   cast((julianday(substr(a.published, 1, 10)) - julianday(e.start_date)) / 7.0 + 1000 as integer) - 1000 as week,
   count(*) as articles
 from events e
-join articles a on a.relevant = 1 and a.published is not null
+join articles a on a.relevant = 1
+  and a.published >= date(e.start_date, '-{7 * WINDOW_WEEKS} days')
+  and a.published < date(e.start_date, '+{7 * WINDOW_WEEKS + 7} days')
   and julianday(substr(a.published, 1, 10))
     between julianday(e.start_date) - {7 * WINDOW_WEEKS} and julianday(e.start_date) + {7 * WINDOW_WEEKS + 6}
 where e.kind = 'summit' and e.start_date is not null
@@ -400,27 +413,48 @@ from articles where relevant = 1 and published_month is not null
 group by published_month, language order by published_month, language
 """
 
+# An article has one primary event, and (article_id, theme_id) is the key of article_themes:
+# count(*) per summit and theme counts articles.
 SQL_THEMES_BY_SUMMIT = """
-select e.id as summit_id, e.label as summit, e.start_date, t.theme_id, coalesce(th.label, t.theme_id) as theme,
-  count(distinct a.id) as articles,
-  (select count(*) from articles a2 where a2.relevant = 1 and a2.primary_event = e.id) as summit_articles
-from events e
-join articles a on a.primary_event = e.id and a.relevant = 1
-join article_themes t on t.article_id = a.id
-left join themes th on th.id = t.theme_id
-where e.kind = 'summit'
-group by e.id, t.theme_id
-order by e.start_date, articles desc, t.theme_id
+with summits as (
+  select e.id, e.label, e.start_date,
+    (select count(*) from articles a where a.relevant = 1 and a.primary_event = e.id) as articles
+  from events e where e.kind = 'summit'),
+counts as (
+  select s.id as summit_id, t.theme_id, count(*) as articles
+  from summits s
+  join articles a on a.relevant = 1 and a.primary_event = s.id
+  join article_themes t on t.article_id = a.id
+  group by s.id, t.theme_id)
+select s.id as summit_id, s.label as summit, s.start_date, c.theme_id, coalesce(th.label, c.theme_id) as theme,
+  c.articles, s.articles as summit_articles
+from counts c
+join summits s on s.id = c.summit_id
+left join themes th on th.id = c.theme_id
+order by s.start_date, c.articles desc, c.theme_id
 """
 
 SQL_SUMMIT_LANGUAGE = """
-select coalesce(e.label, a.primary_event, '(none)') as event, coalesce(e.start_date, '9999') as start_date,
-  a.language, count(*) as articles
-from articles a left join events e on e.id = a.primary_event
-where a.relevant = 1
-group by a.primary_event, a.language
-order by start_date, a.language
+with counts as (
+  select primary_event, language, count(*) as articles
+  from articles where relevant = 1
+  group by primary_event, language)
+select coalesce(e.label, c.primary_event, '(none)') as event, coalesce(e.start_date, '9999') as start_date,
+  c.language, c.articles
+from counts c left join events e on e.id = c.primary_event
+order by start_date, c.language, c.primary_event
 """
+
+# Each chart's title and the queries it is drawn from (chart_data's keys): a chart one of whose
+# queries timed out is left out and named on the page.
+CHART_QUERIES = {"summits": SQL_SUMMITS, "around": SQL_AROUND_SUMMITS, "by_month": SQL_BY_MONTH,
+                 "themes": SQL_THEMES_BY_SUMMIT, "summit_language": SQL_SUMMIT_LANGUAGE}
+CHART_SOURCES = {
+    "around-summits": ("Coverage around each summit, per language", ("summits", "around")),
+    "timeline": ("Coverage over time, per language", ("by_month",)),
+    "themes-by-summit": ("Themes per summit", ("themes",)),
+    "summit-language": ("Articles per event and language", ("summit_language",)),
+}
 
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK KR', sans-serif"
 
@@ -441,7 +475,8 @@ def _short(label: str) -> str:
 
 def build_charts(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """The page's charts: id, title, description, Vega-Lite spec (data inline), table of numbers, query link."""
-    languages = sorted({r["language"] for key in ("by_month", "summit_language") for r in data[key]})
+    data = {key: data.get(key) or [] for key in CHART_QUERIES}  # a query that timed out: no rows
+    languages = sorted({r["language"] for key in ("by_month", "summit_language", "around") for r in data[key]})
     color = _language_color(languages)
     charts: list[dict[str, Any]] = []
 
@@ -605,11 +640,23 @@ def build_charts(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return charts
 
 
-async def chart_data(datasette: Any, database: str) -> dict[str, list[dict[str, Any]]]:
+async def chart_data(datasette: Any, database: str) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """The rows of each chart query, and the keys of the queries that hit the SQL time limit
+    (``sql_time_limit_ms``): those have no rows, and the page says which charts are missing."""
     db = datasette.get_database(database)
-    queries = {"around": SQL_AROUND_SUMMITS, "summits": SQL_SUMMITS, "by_month": SQL_BY_MONTH,
-               "themes": SQL_THEMES_BY_SUMMIT, "summit_language": SQL_SUMMIT_LANGUAGE}
-    return {key: [dict(r) for r in (await db.execute(sql)).rows] for key, sql in queries.items()}
+    data: dict[str, list[dict[str, Any]]] = {}
+    timed_out: list[str] = []
+    for key, sql in CHART_QUERIES.items():
+        try:
+            data[key] = [dict(r) for r in (await db.execute(sql)).rows]
+        except QueryInterrupted:
+            timed_out.append(key)
+    return data, timed_out
+
+
+def timed_out_charts(timed_out: list[str]) -> list[str]:
+    """The ids of the charts drawn from a query that timed out."""
+    return [chart for chart, (_, sources) in CHART_SOURCES.items() if set(sources) & set(timed_out)]
 
 
 async def _archive_databases(datasette: Any) -> list[str]:
@@ -632,11 +679,18 @@ async def charts_view(datasette: Any, request: Any) -> Response:
     if database:
         permissions.insert(0, ("view-database", database))
     await datasette.ensure_permissions(request.actor, permissions)
-    charts = build_charts(await chart_data(datasette, database)) if database else []
+    charts: list[dict[str, Any]] = []
+    missing: list[str] = []
+    if database:
+        data, timed_out = await chart_data(datasette, database)
+        missing = timed_out_charts(timed_out)
+        charts = [c for c in build_charts(data) if c["id"] not in missing]
     context = {
         "archive_db": database,
         "archive_dbs": names,
         "charts": charts,
+        "timed_out": [CHART_SOURCES[c][0] for c in missing],
+        "time_limit_ms": datasette.setting("sql_time_limit_ms"),
         "reaim_css": _static_url(datasette, "reaim.css"),
         "chart_scripts": [_static_url(datasette, f) for f in (*VEGA_FILES, "charts.js")],
     }

@@ -15,7 +15,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from archive.search import ensure_search_index
+from archive.search_index import ensure_search_index
+from archive.txn import first_row, write_txn
 
 DEFAULT_DB = "reaim.db"
 
@@ -302,6 +303,11 @@ INDEXES = [
     ("articles", ["primary_event"]),
     ("articles", ["source_id"]),
     ("articles", ["translation_status"]),
+    # Column facets of the articles table (metadata.yml): each one an index-only count, not a scan
+    # of every row with its texts.
+    ("articles", ["outlet"]),
+    ("articles", ["country"]),
+    ("articles", ["published_month"]),
     ("article_aliases", ["article_id"]),
     ("article_events", ["event_id"]),
     ("article_themes", ["theme_id"]),
@@ -313,19 +319,89 @@ INDEXES = [
 ]
 
 
+# Partial indexes over the relevant articles, which is what the article_list view, its facets,
+# its row count and the charts (archive/datasette_plugin.py) read: each of those queries is an
+# index-only scan of one of these. ``relevant`` ends every column list although the WHERE
+# already fixes it: SQLite 3.40's planner counts a partial index as covering only when the
+# index holds every column the query names, so without it the count of article_list scanned
+# the table and the charts' joins picked a plain index that reads each row (texts included).
+RELEVANT_INDEXES = {
+    "idx_articles_relevant_language": ["language", "published"],  # also the export's language filter, in order
+    "idx_articles_relevant_outlet": ["outlet", "language"],  # also top_outlets_by_language
+    "idx_articles_relevant_country": ["country"],
+    "idx_articles_relevant_month": ["published_month", "language"],  # month facet, timeline charts
+    "idx_articles_relevant_event": ["primary_event", "language", "id"],  # per-event charts, themes join
+    "idx_articles_relevant_published": ["published", "language"],  # weeks around each summit
+}
+
+# The tables whose planner statistics (sqlite_stat1) the pages' queries need: without them,
+# SQLite 3.40 answers the charts' window join with a throwaway automatic index built from a
+# scan of every article. Not the whole file: ANALYZE of a table without an index (the FTS
+# shadow tables, several GB at 1M articles) reads every row.
+ANALYZED_TABLES = ["articles", "article_events", "article_themes", "events", "themes"]
+# No statistics below this many articles: every query is fast there whatever the plan, and
+# statistics of a few hundred rows steer the planner to table scans it would not choose at
+# scale. ANALYZE again each time articles has grown REANALYZE_GROWTH times over.
+ANALYZE_MIN_ROWS = 10_000
+REANALYZE_GROWTH = 10
+
+
+def ensure_indexes(db: sqlite_utils.Database) -> None:
+    for table, columns in INDEXES:
+        db[table].create_index(columns, if_not_exists=True)
+    for name, columns in RELEVANT_INDEXES.items():
+        wanted = [*columns, "relevant"]
+        found = [row[2] for row in db.execute(f"pragma index_info([{name}])").fetchall()]
+        if found and found != wanted:  # an earlier definition under the same name
+            db.execute(f"drop index [{name}]")
+        db.execute(f"create index if not exists [{name}] on articles "
+                   f"({', '.join(f'[{c}]' for c in wanted)}) where relevant = 1")
+
+
+def statistics_stale(db: sqlite_utils.Database) -> bool:
+    """True when articles has ANALYZE_MIN_ROWS rows or more and sqlite_stat1 lacks one of the
+    indexes above, or was made when articles had a tenth of the rows it has now. Reads a few
+    index pages, never the table (max(rowid) stands for the number of rows)."""
+    newest = first_row(db, "select max(rowid) from articles")
+    rows = int(newest[0]) if newest and newest[0] else 0
+    if rows < ANALYZE_MIN_ROWS:
+        return False
+    stats: dict[str, str] = {}
+    if first_row(db, "select 1 from sqlite_master where name = 'sqlite_stat1'"):
+        stats = dict(db.execute("select idx, stat from sqlite_stat1 where tbl = 'articles'").fetchall())
+    names = [f"idx_articles_{'_'.join(columns)}" for table, columns in INDEXES if table == "articles"]
+    if first_row(db, "select 1 from articles where relevant = 1 limit 1"):  # else the partial ones are empty
+        names += list(RELEVANT_INDEXES)
+    if any(name not in stats for name in names):
+        return True
+    analyzed = max(int((stat or "0").split()[0]) for stat in stats.values())
+    return rows >= REANALYZE_GROWTH * analyzed
+
+
+def ensure_statistics(db: sqlite_utils.Database) -> bool:
+    """ANALYZE the tables the Datasette pages query, when :func:`statistics_stale`: once the archive
+    has ANALYZE_MIN_ROWS articles, then each time it grows tenfold. True when it ran."""
+    if not statistics_stale(db):
+        return False
+    with write_txn(db):
+        for table in ANALYZED_TABLES:
+            db.execute(f"analyze [{table}]")
+    return True
+
+
 def ensure_db_shape(db: sqlite_utils.Database) -> None:
-    """Apply pending migrations, then (re)create FTS, views and indexes.
+    """Apply pending migrations, then (re)create FTS, indexes and views, and planner statistics.
 
     Safe to call on every open: each step checks before it creates.
     """
     migrations.apply(db)
     if not db["articles"].detect_fts():
         db["articles"].enable_fts(FTS_COLUMNS, create_triggers=True)
-    ensure_search_index(db)
+    ensure_indexes(db)
+    ensure_search_index(db)  # owns its own index, idx_articles_updated_at
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
-    for table, columns in INDEXES:
-        db[table].create_index(columns, if_not_exists=True)
+    ensure_statistics(db)
 
 
 def default_db_path() -> str:
