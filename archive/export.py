@@ -186,15 +186,19 @@ def resources() -> tuple[Resource, ...]:
 
 
 # Rows of the resources other than articles: for the exported articles only
-# (the temp table export_ids, in export order), or the whole taxonomy.
+# (the temp table export_ids, in export order), or the whole taxonomy. The tags
+# are read article by article through their primary key (article_id, ...):
+# ``cross join`` keeps export_ids the outer loop (SQLite does not reorder it),
+# so the cost follows the exported articles, not the size of the tag tables,
+# and only each article's few tags are sorted.
 _RELATED_SQL = {
     "article_events": """
         select ae.article_id, ae.event_id, ae.is_primary, ae.score, ae.evidence, ae.taxonomy_version
-        from article_events ae join temp.export_ids x on x.id = ae.article_id
+        from temp.export_ids x cross join article_events ae on ae.article_id = x.id
         order by x.ord, ae.is_primary desc, ae.score desc, ae.event_id""",
     "article_themes": """
         select at.article_id, at.theme_id, at.score, at.evidence, at.taxonomy_version
-        from article_themes at join temp.export_ids x on x.id = at.article_id
+        from temp.export_ids x cross join article_themes at on at.article_id = x.id
         order by x.ord, at.score desc, at.theme_id""",
     "events": """
         select id, label, kind, start_date, end_date, place, country, labels, taxonomy_version
@@ -535,7 +539,8 @@ def export_archive(
         files.append(name)
         if progress:
             progress(len(ids), total)
-        conn.execute("create temp table export_ids (id text primary key, ord integer)")
+        # ord is the rowid: a scan of export_ids is in export order, with no sort
+        conn.execute("create temp table export_ids (ord integer primary key, id text not null unique)")
         conn.executemany("insert into temp.export_ids (id, ord) values (?, ?)", ids)
 
         # tags of those articles, and the taxonomy
@@ -622,10 +627,11 @@ def _archive_facts(conn: sqlite3.Connection) -> dict[str, Any]:
         "events": all_rows("select id, label from events order by start_date, id"),
         "tag_versions": all_rows(
             "select coalesce(taxonomy_version, '(unknown)'), sum(n) from ("
-            " select ae.taxonomy_version, count(*) n from article_events ae join temp.export_ids x on x.id = ae.article_id"
-            " group by 1 union all"
-            " select at.taxonomy_version, count(*) from article_themes at join temp.export_ids x on x.id = at.article_id"
-            " group by 1) group by 1 order by 1"
+            " select ae.taxonomy_version, count(*) n"
+            " from temp.export_ids x cross join article_events ae on ae.article_id = x.id group by 1 union all"
+            " select at.taxonomy_version, count(*)"
+            " from temp.export_ids x cross join article_themes at on at.article_id = x.id group by 1"
+            ") group by 1 order by 1"
         ),
         "taxonomy_versions": [
             r[0] for r in all_rows(
