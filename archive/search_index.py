@@ -230,14 +230,19 @@ def index_article(db: sqlite_utils.Database, article_id: str, *, analyzer: Analy
     """
     analyzer = analyzer or DEFAULT_ANALYZER
     targets = _targets(db, analyzer)
-    if not targets:
-        return
+    if targets:
+        _index_one(db, targets, analyzer, article_id)
+
+
+def _index_one(db: sqlite_utils.Database, targets: Sequence[Tables], analyzer: Analyzer, article_id: str) -> bool:
+    """Write one article's current row to ``targets`` (or drop it there); True when the row exists."""
     row = first_row(db, f"select {_ARTICLE_COLUMNS} from articles where id = ?", [article_id])
     for tables in targets:
         if row is None:
             _remove(db, tables, article_id)
         else:
             _upsert(db, tables, analyse(analyzer, row))
+    return row is not None
 
 
 def unindex_article(db: sqlite_utils.Database, article_id: str, *, analyzer: Analyzer | None = None) -> None:
@@ -261,14 +266,8 @@ def reindex(db: sqlite_utils.Database, ids: Iterable[str] | None = None, *,
         chunk = wanted[start:start + BATCH_SIZE]
         with write_txn(db):
             targets = _targets(db, analyzer)
-            for article_id in chunk:
-                row = first_row(db, f"select {_ARTICLE_COLUMNS} from articles where id = ?", [article_id])
-                for tables in targets:
-                    if row is None:
-                        _remove(db, tables, article_id)
-                    else:
-                        _upsert(db, tables, analyse(analyzer, row))
-                n += row is not None
+            if targets:
+                n += sum(_index_one(db, targets, analyzer, article_id) for article_id in chunk)
     return n
 
 
