@@ -834,6 +834,9 @@ def datasette_phase(db_path: Path, rep: Report, requests: int, public: bool, wor
                     statuses.add(status)
                     if "took too long" in body:
                         notes.add("SQL time limit hit")
+                    timed_out_charts = re.search(r"<strong>Timed out:</strong>\s*([^.<]+)", body)
+                    if timed_out_charts:
+                        notes.add("charts timed out: " + timed_out_charts.group(1).strip())
                 served += 1
                 rep.out(f"| `{urllib.parse.unquote(page)}` | {pct(ms, .5):.0f} | {pct(ms, .95):.0f} | "
                         f"{','.join(map(str, sorted(statuses)))} | {', '.join(sorted(notes)) or ''} |")
