@@ -40,6 +40,7 @@ index in service until ``reaim reindex`` refreshes it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -53,6 +54,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.analysis import DEFAULT_ANALYZER, Analyzer
+from archive.locks import Locked, exclusive_lock
 from archive.txn import first_row, write_txn
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,18 @@ _ARTICLE_COLUMNS = "id, updated_at, language, relevant, title, text, title_en, t
 
 class SearchIndexNotReady(RuntimeError):
     """The index was built for another layout or analysis and must be rebuilt before it is searched."""
+
+
+class RebuildInProgress(Locked):
+    """Another process is rebuilding this archive's search index."""
+
+
+def _rebuild_lock(db: sqlite_utils.Database) -> contextlib.AbstractContextManager[None]:
+    """One rebuild per archive file (none needed for an in-memory database)."""
+    path = next((row[2] for row in db.execute("pragma database_list").fetchall() if row[1] == "main"), "")
+    if not path:
+        return contextlib.nullcontext()
+    return exclusive_lock(f"{path}.reindex.lock", "search-index rebuild", path, error=RebuildInProgress)
 
 
 def index_format(analyzer: Analyzer) -> str:
@@ -282,6 +296,7 @@ class RebuildReport:
     finished: bool = False
     max_write_s: float = 0.0  # the longest write transaction: how long other writers could have waited
     orphans: int = 0
+    seconds: float = 0.0  # wall time, set by the caller that timed it
 
 
 def _default_workers(articles: int) -> int:
@@ -297,8 +312,14 @@ def rebuild(db: sqlite_utils.Database, *, analyzer: Analyzer | None = None, batc
     > 1 analyses batches in that many processes while this one writes.
     ``max_batches`` stops early (the next call resumes), for tests and
     maintenance windows. ``progress(done, total)`` is called after each batch.
+    Raises :class:`RebuildInProgress` when another process is rebuilding.
     """
-    analyzer = analyzer or DEFAULT_ANALYZER
+    with _rebuild_lock(db):
+        return _rebuild(db, analyzer or DEFAULT_ANALYZER, batch_size, workers, max_batches, progress)
+
+
+def _rebuild(db: sqlite_utils.Database, analyzer: Analyzer, batch_size: int, workers: int | None,
+             max_batches: int | None, progress: Callable[[int, int], None] | None) -> RebuildReport:
     report = RebuildReport()
     with write_txn(db):
         db.execute(f"create table if not exists {META_TABLE} (key text primary key, value text)")
@@ -449,22 +470,31 @@ def ensure_search_index(db: sqlite_utils.Database, *, analyzer: Analyzer | None 
 
     if not _live_ready(meta, analyzer):
         if is_small():
-            rebuild(db, analyzer=analyzer)
+            _rebuild_unless_running(db, analyzer)
             return
         log.warning("the search index was built for %s, this version searches with %s: searches fail until "
                     "`reaim reindex` rebuilds it (crawls and other writes go on meanwhile)",
                     meta.get("format") or meta.get("analyzer") or "an older layout", index_format(analyzer))
         return
     if meta.get("next_format") and is_small():
-        rebuild(db, analyzer=analyzer)  # finish (or restart) an interrupted rebuild
-        return
+        if _rebuild_unless_running(db, analyzer):  # finish (or restart) an interrupted rebuild
+            return
     if meta.get("analyzer") != analyzer.id and not meta.get("next_format"):
-        if is_small():
-            rebuild(db, analyzer=analyzer)
+        if is_small() and _rebuild_unless_running(db, analyzer):
             return
         log.info("the search index was built with %s; this installation has %s. It stays in service; "
                  "`reaim reindex` refreshes it.", meta.get("analyzer"), analyzer.id)
     catch_up(db, analyzer=analyzer)
+
+
+def _rebuild_unless_running(db: sqlite_utils.Database, analyzer: Analyzer) -> bool:
+    """Rebuild now; False when another process is at it (its rebuild will swap in, our writes reach it)."""
+    try:
+        rebuild(db, analyzer=analyzer)
+        return True
+    except RebuildInProgress as exc:
+        log.info("%s", exc)
+        return False
 
 
 def index_status(db: sqlite_utils.Database, *, analyzer: Analyzer | None = None) -> dict[str, Any]:

@@ -8,15 +8,13 @@ subprocesses through the CLI.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from archive.crawlstate import previous_links, save_health
+from archive.locks import exclusive_lock
 from archive.schema import open_db
 from archive.store import finish_run, first_row, start_run, summary
 from reaim.monitors import check_run
@@ -78,31 +76,9 @@ class CrawlLocked(CrawlError):
     """Another crawl holds the archive's lock."""
 
 
-@contextlib.contextmanager
-def crawl_lock(db_path: str | Path) -> Iterator[None]:
-    """One crawl per archive at a time: an exclusive lock on ``<db>.lock``.
-
-    flock is released by the kernel when the process dies, even by SIGKILL,
-    so a crashed run never leaves a stale lock behind.
-    """
-    path = Path(f"{db_path}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise CrawlLocked(f"another crawl is running on {db_path} ({holder}); try again later") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def crawl_lock(db_path: str | Path) -> contextlib.AbstractContextManager[None]:
+    """One crawl per archive at a time: an exclusive lock on ``<db>.lock`` (archive/locks.py)."""
+    return exclusive_lock(f"{db_path}.lock", "crawl", db_path, error=CrawlLocked)
 
 
 def build_settings(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -89,7 +91,8 @@ def reindex(db: Path, status: bool, batch_size: int, workers: int | None, max_ba
       reaim reindex --status
     """
     from archive.schema import open_db
-    from archive.search_index import index_status, rebuild
+    from archive.search_index import RebuildInProgress, index_status, rebuild
+    from reaim.crawl import EXIT_LOCKED
 
     if not db.exists():
         raise click.ClickException(f"no archive at {db}")
@@ -98,20 +101,29 @@ def reindex(db: Path, status: bool, batch_size: int, workers: int | None, max_ba
         if status:
             click.echo(json.dumps(index_status(database), indent=2))
             return
-        started = time.monotonic()
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 5 or done >= total:
-                last[0] = now
-                click.echo(f"  {done:,} / {total:,} articles ({now - started:,.0f} s)", err=True)
-
-        report = rebuild(database, batch_size=batch_size, workers=workers, max_batches=max_batches,
-                         progress=progress)
+        report = _rebuild(database, rebuild, batch_size, workers, max_batches)
+    except RebuildInProgress as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
     except (OSError, ValueError, sqlite3.DatabaseError) as exc:
         raise click.ClickException(str(exc)) from None
     where = f"resumed after article rowid {report.resumed_at:,}; " if report.resumed_at else ""
     state = "swapped in" if report.finished else "paused (run `reaim reindex` again to resume)"
     click.echo(f"search index {state}: {where}{report.indexed:,} articles indexed in {report.batches:,} batches, "
-               f"{time.monotonic() - started:,.1f} s; longest write transaction {report.max_write_s:.2f} s")
+               f"{report.seconds:,.1f} s; longest write transaction {report.max_write_s:.2f} s")
+
+
+def _rebuild(database: Any, rebuild: Any, batch_size: int, workers: int | None, max_batches: int | None) -> Any:
+    """Run the rebuild, printing progress to stderr at most every 5 s."""
+    started = time.monotonic()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 5 or done >= total:
+            last[0] = now
+            click.echo(f"  {done:,} / {total:,} articles ({now - started:,.0f} s)", err=True)
+
+    report = rebuild(database, batch_size=batch_size, workers=workers, max_batches=max_batches, progress=progress)
+    report.seconds = time.monotonic() - started
+    return report

@@ -214,3 +214,18 @@ def test_an_archive_indexed_by_the_previous_layout_is_rebuilt_on_open_when_small
     assert index_status(db)["ready"] and index_status(db)["indexed"] == 240
     assert len(search(db, "summit", limit=100)) == SUMMIT
     assert search(db, "stale") == []
+
+
+def test_a_second_reindex_waits_for_the_first(archive: Path) -> None:
+    from archive.locks import exclusive_lock
+    from reaim.crawl import EXIT_LOCKED, crawl_lock
+
+    runner = CliRunner()
+    with exclusive_lock(f"{archive}.reindex.lock", "search-index rebuild", archive):  # as rebuild() takes it
+        result = runner.invoke(cli, ["reindex", "--db", str(archive)])
+        assert result.exit_code == EXIT_LOCKED
+        assert "another search-index rebuild is running" in result.output
+        with crawl_lock(archive):  # a crawl's lock is another one: crawls go on during a rebuild
+            pass
+    result = runner.invoke(cli, ["reindex", "--db", str(archive)])
+    assert result.exit_code == 0 and "swapped in: 240 articles" in result.output
