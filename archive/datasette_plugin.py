@@ -455,7 +455,7 @@ CHART_QUERIES = {"summits": SQL_SUMMITS, "around": SQL_AROUND_SUMMITS, "by_month
                  "themes": SQL_THEMES_BY_SUMMIT, "summit_language": SQL_SUMMIT_LANGUAGE}
 CHART_SOURCES = {
     "around-summits": ("Coverage around each summit, per language", ("summits", "around")),
-    "timeline": ("Coverage over time, per language", ("by_month",)),
+    "timeline": ("Coverage over time, per language, summits marked", ("by_month",)),
     "themes-by-summit": ("Themes per summit", ("themes",)),
     "summit-language": ("Articles per event and language", ("summit_language",)),
 }
@@ -519,7 +519,7 @@ def build_charts(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     if summits:
         charts.append({
             "id": "around-summits",
-            "title": "Coverage around each summit, per language",
+            "title": CHART_SOURCES["around-summits"][0],
             "description": (f"Relevant articles published from {WINDOW_WEEKS} weeks before to {WINDOW_WEEKS} weeks "
                             "after each summit's first day, per week and language (an article counts for every "
                             "summit whose window it falls in)."),
@@ -537,7 +537,7 @@ def build_charts(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
                   "dates": _date_range(s["start_date"], s["end_date"])} for s in summits]
         charts.append({
             "id": "timeline",
-            "title": "Coverage over time, per language, summits marked",
+            "title": CHART_SOURCES["timeline"][0],
             "description": "Relevant articles per month of publication and language; the dashed lines are the "
                            "summits' first days.",
             "spec": {
@@ -581,7 +581,7 @@ def build_charts(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         summit_order = [_short(s["label"]) for s in summits]
         charts.append({
             "id": "themes-by-summit",
-            "title": "Themes per summit",
+            "title": CHART_SOURCES["themes-by-summit"][0],
             "description": "Share of each summit's articles (its primary event) tagged with each theme; the "
                            "number in the cell is the count of articles.",
             "spec": {
@@ -621,7 +621,7 @@ def build_charts(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
                 event_order.append(r["event"])
         charts.append({
             "id": "summit-language",
-            "title": "Articles per event and language",
+            "title": CHART_SOURCES["summit-language"][0],
             "description": "Relevant articles by their primary event (the event they are mainly about) and language.",
             "spec": {
                 "config": _config(), "data": {"values": summit_language},

@@ -365,6 +365,6 @@ def test_charts_page_answers_when_every_chart_query_times_out(
     (response,) = get(big, "/-/charts")
     assert response.status_code == 200, response.text[:2000]
     assert chart_ids(response.text) == set()
-    assert "Coverage around each summit, per language, Coverage over time, per language, Themes per summit, " \
-           "Articles per event and language" in " ".join(response.text.split())
+    assert "Coverage around each summit, per language, Coverage over time, per language, summits marked, " \
+           "Themes per summit, Articles per event and language" in " ".join(response.text.split())
     assert "No relevant articles" not in response.text
