@@ -10,8 +10,8 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -101,7 +101,8 @@ def reindex(db: Path, status: bool, batch_size: int, workers: int | None, max_ba
         if status:
             click.echo(json.dumps(index_status(database), indent=2))
             return
-        report = _rebuild(database, rebuild, batch_size, workers, max_batches)
+        report = rebuild(database, batch_size=batch_size, workers=workers, max_batches=max_batches,
+                         progress=_progress_printer())
     except RebuildInProgress as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -113,8 +114,8 @@ def reindex(db: Path, status: bool, batch_size: int, workers: int | None, max_ba
                f"{report.seconds:,.1f} s; longest write transaction {report.max_write_s:.2f} s")
 
 
-def _rebuild(database: Any, rebuild: Any, batch_size: int, workers: int | None, max_batches: int | None) -> Any:
-    """Run the rebuild, printing progress to stderr at most every 5 s."""
+def _progress_printer() -> Callable[[int, int], None]:
+    """A rebuild's progress callback: one line on stderr at most every 5 s, and at the end."""
     started = time.monotonic()
     last = [0.0]
 
@@ -124,6 +125,4 @@ def _rebuild(database: Any, rebuild: Any, batch_size: int, workers: int | None, 
             last[0] = now
             click.echo(f"  {done:,} / {total:,} articles ({now - started:,.0f} s)", err=True)
 
-    report = rebuild(database, batch_size=batch_size, workers=workers, max_batches=max_batches, progress=progress)
-    report.seconds = time.monotonic() - started
-    return report
+    return progress
