@@ -463,28 +463,17 @@ def ensure_search_index(db: sqlite_utils.Database, *, analyzer: Analyzer | None 
             _create(db, LIVE)
             _set_meta(db, format=index_format(analyzer), analyzer=analyzer.id, hwm="")
         meta = _meta(db)
-    small: bool | None = None
-
-    def is_small() -> bool:
-        nonlocal small
-        if small is None:
-            small = _article_count(db) <= inline_max
-        return small
-
-    if not _live_ready(meta, analyzer):
-        if is_small():
-            _rebuild_unless_running(db, analyzer)
-            return
+    ready = _live_ready(meta, analyzer)
+    # Another layout, an interrupted rebuild, other library versions: rebuilt here only when small.
+    outdated = not ready or bool(meta.get("next_format")) or meta.get("analyzer") != analyzer.id
+    if outdated and _article_count(db) <= inline_max and _rebuild_unless_running(db, analyzer):
+        return
+    if not ready:
         log.warning("the search index was built for %s, this version searches with %s: searches fail until "
                     "`reaim reindex` rebuilds it (crawls and other writes go on meanwhile)",
                     meta.get("format") or meta.get("analyzer") or "an older layout", index_format(analyzer))
         return
-    if meta.get("next_format") and is_small():
-        if _rebuild_unless_running(db, analyzer):  # finish (or restart) an interrupted rebuild
-            return
-    if meta.get("analyzer") != analyzer.id and not meta.get("next_format"):
-        if is_small() and _rebuild_unless_running(db, analyzer):
-            return
+    if meta.get("analyzer") != analyzer.id:
         log.info("the search index was built with %s; this installation has %s. It stays in service; "
                  "`reaim reindex` refreshes it.", meta.get("analyzer"), analyzer.id)
     catch_up(db, analyzer=analyzer)
