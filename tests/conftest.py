@@ -6,6 +6,7 @@ import ipaddress
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,18 @@ def libre():
 
     with LibreServer() as server:
         yield server
+
+
+@pytest.fixture
+def plugin() -> Iterator[None]:
+    """The plugin as the entry point loads it; registered here when the package's entry point isn't (yet)."""
+    from datasette.plugins import pm
+
+    import archive.datasette_plugin as module
+
+    registered = any(getattr(p, "__name__", "") == module.__name__ or p is module for p in pm.get_plugins())
+    if not registered:
+        pm.register(module, name="reaim-test")
+    yield
+    if not registered:
+        pm.unregister(module)

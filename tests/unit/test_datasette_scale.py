@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import yaml
 
-import archive.datasette_plugin as plugin_module
 from archive import datasette as datasette_module
 from archive import schema
 from archive.datasette import datasette_app, datasette_settings, metadata_for, serve_command
@@ -133,19 +132,6 @@ def build(path: Path, n: int = 240) -> Path:
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("scale") / "scale.db")
-
-
-@pytest.fixture
-def plugin() -> Iterator[None]:
-    from datasette.plugins import pm
-
-    registered = any(getattr(p, "__name__", "") == plugin_module.__name__ or p is plugin_module
-                     for p in pm.get_plugins())
-    if not registered:
-        pm.register(plugin_module, name="reaim-test-scale")
-    yield
-    if not registered:
-        pm.unregister(plugin_module)
 
 
 def get(path: Path, *urls: str, public: bool = False) -> list[Any]:

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from html import unescape
 from importlib import resources
 from pathlib import Path
@@ -98,21 +97,6 @@ ENDORSEMENTS = [
     {"article_id": "ko1", "state": "CN", "stance": "endorsed", "document": "blueprint-for-action-2024",
      "evidence": "중국도 지지했다.", "language": "ko"},
 ]
-
-
-@pytest.fixture
-def plugin() -> Iterator[None]:
-    """The plugin as the entry point loads it; registered here when the package's entry point isn't (yet)."""
-    from datasette.plugins import pm
-
-    import archive.datasette_plugin as module
-
-    registered = any(getattr(p, "__name__", "") == module.__name__ or p is module for p in pm.get_plugins())
-    if not registered:
-        pm.register(module, name="reaim-test")
-    yield
-    if not registered:
-        pm.unregister(module)
 
 
 def build_archive(path: Path, *, endorsements: bool = True) -> Path:

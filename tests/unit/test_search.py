@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -256,21 +255,6 @@ def test_cli_missing_archive_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 # -- Datasette ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def plugin() -> Iterator[None]:
-    """The plugin as the entry point loads it; registered here when the package's entry point isn't (yet)."""
-    from datasette.plugins import pm
-
-    import archive.datasette_plugin as module
-
-    registered = any(getattr(p, "__name__", "") == module.__name__ or p is module for p in pm.get_plugins())
-    if not registered:
-        pm.register(module, name="reaim-test")
-    yield
-    if not registered:
-        pm.unregister(module)
 
 
 def _datasette_get(path: Path, url: str) -> Any:
