@@ -19,9 +19,12 @@ os.environ["REAIM_TRANSLATOR"] = "none"
 os.environ["REAIM_ALLOW_PRIVATE"] = "1"
 os.environ.pop("REAIM_TRANSLATOR_URL", None)
 os.environ.pop("REAIM_DB", None)
-for _name in ("REAIM_TRANSLATE_BUDGET", "REAIM_SECRETS_FILE", "LIBRE_API_KEY", "DEEPL_API_KEY", "MICROSOFT_API_KEY"):
-    os.environ.pop(_name, None)
 sys.path.insert(0, str(Path(__file__).parent))
+# No translation key, secrets file or budget from the developer's environment (every test module).
+from pipeline.translate import BUDGET_ENV, KEY_ENV, SECRETS_ENV  # noqa: E402
+
+for _name in (BUDGET_ENV, SECRETS_ENV, *KEY_ENV.values()):
+    os.environ.pop(_name, None)
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

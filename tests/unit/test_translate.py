@@ -19,7 +19,6 @@ from scrapy.utils.test import get_crawler
 from crawler.items import Article
 from pipeline.translate import (
     CHUNK_LIMITS,
-    KEY_ENV,
     CircuitBreaker,
     DeepTranslator,
     MemoryCache,
@@ -34,12 +33,6 @@ from pipeline.translate import (
 from servers.libre import LibreServer
 
 KO = Article(url="https://x.example/1", title="서울 REAIM 회의", text="인공지능의 군사적 이용. 인간의 통제가 필요하다.", language="ko")
-
-
-@pytest.fixture(autouse=True)
-def _no_keys_or_budget_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("REAIM_TRANSLATE_BUDGET", "REAIM_SECRETS_FILE", *KEY_ENV.values()):
-        monkeypatch.delenv(name, raising=False)
 
 
 def libre(server: LibreServer, timeout: float = 5.0, retries: int = 0) -> DeepTranslator:
