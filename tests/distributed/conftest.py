@@ -3,7 +3,6 @@ site of many small, distinct, relevant pages."""
 
 from __future__ import annotations
 
-import random
 import secrets
 import shutil
 import socket
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from servers.briefings import page, rss
 from servers.newsite import NewsSite
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -76,26 +76,6 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
             proc.kill()
 
 
-CITIES = ["Seoul", "The Hague", "A Coruna", "Geneva", "New York", "Singapore", "Nairobi", "London"]
-WORDS = ("delegates ministers drones treaty oversight sensors doctrine budget testing audit navy army pilots "
-         "satellites logistics training ethics lawyers engineers allies parliament vote review pledge data "
-         "risk escalation command targeting simulation exercise charter protocol").split()
-
-
-def page(i: int) -> str:
-    """A small article, distinct per i (seeded random prose: no two are near-duplicates), on topic."""
-    rng = random.Random(i)
-    city = CITIES[i % len(CITIES)]
-    prose = " ".join(" ".join(rng.choice(WORDS) for _ in range(12)) + "." for _ in range(6))
-    return (f"<html lang='en'><head><title>REAIM briefing {i}</title></head><body><article>"
-            f"<h1>REAIM briefing {i}: military AI talks in {city}</h1>"
-            f"<p>The summit on Responsible AI in the Military Domain (REAIM) continued in {city}.</p>"
-            f"<p>{prose}</p></article></body></html>")
-
-
-def rss(base: str, ids: list[int]) -> str:
-    items = "".join(f"<item><title>{i}</title><link>{base}/a/{i}.html</link></item>" for i in ids)
-    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
 
 
 def build_site(site: NewsSite, pages: int, feeds: int, sources: Path, *, delay: float = 0.0) -> None:

@@ -4,7 +4,6 @@ frontier kept in the archive, even for links no feed lists any more."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import sqlite3
 import subprocess
@@ -14,32 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from servers.briefings import page, rss
 from servers.newsite import NewsSite
 
 pytestmark = pytest.mark.e2e
 
-CITIES = ["Seoul", "The Hague", "A Coruna", "Geneva", "New York", "Singapore", "Nairobi", "London"]
-
-
-WORDS = ("delegates ministers drones treaty oversight sensors doctrine budget testing audit navy army pilots "
-         "satellites logistics training ethics lawyers engineers allies parliament vote review pledge data "
-         "risk escalation command targeting simulation exercise charter protocol").split()
-
-
-def page(i: int) -> str:
-    """A distinct article per i (random prose from a seeded generator), so none is a near-duplicate."""
-    rng = random.Random(i)
-    city = CITIES[i % len(CITIES)]
-    prose = " ".join(" ".join(rng.choice(WORDS) for _ in range(12)) + "." for _ in range(14))
-    return (f"<html lang='en'><head><title>REAIM briefing {i}</title></head><body><article>"
-            f"<h1>REAIM briefing {i}: military AI talks in {city}</h1>"
-            f"<p>The summit on Responsible AI in the Military Domain (REAIM) continued in {city}.</p>"
-            f"<p>{prose}</p></article></body></html>")
-
-
-def rss(base: str, ids: list[int]) -> str:
-    items = "".join(f"<item><title>{i}</title><link>{base}/a/{i}.html</link></item>" for i in ids)
-    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
 
 
 def test_sigkill_mid_crawl_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -51,7 +29,7 @@ def test_sigkill_mid_crawl_then_rerun_loses_nothing_and_duplicates_nothing(tmp_p
         site.add("/robots.txt", "User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"})
         site.add("/feed.xml", rss(site.url, first_batch), headers={"Content-Type": "application/rss+xml"})
         for i in first_batch + second_batch:
-            site.add(f"/a/{i}.html", page(i), delay=0.15)
+            site.add(f"/a/{i}.html", page(i, sentences=14), delay=0.15)
         cmd = [sys.executable, "-m", "reaim.cli", "crawl", "--db", str(db_path), "--sources", str(sources),
                "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
         env = {**os.environ, "REAIM_TRANSLATOR": "none"}
