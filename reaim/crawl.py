@@ -130,24 +130,30 @@ def _run_crawl(settings: Any, *, command: str) -> CrawlReport:
         raise
 
 
-def _crawl_and_report(settings: Any, db: Any, run_id: int) -> CrawlReport:
+def run_news_spider(settings: Any) -> tuple[Any, Any]:
+    """Run the news spider to the end in this process: (crawler, the Failure that kept it from starting, or None)."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.sources import load_sources
     from crawler.spiders.news import NewsSpider
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(NewsSpider)
+    startup_errors: list[Any] = []
+    process.crawl(crawler).addErrback(startup_errors.append)
+    process.start()
+    return crawler, (startup_errors[0] if startup_errors else None)
+
+
+def _crawl_and_report(settings: Any, db: Any, run_id: int) -> CrawlReport:
+    from crawler.sources import load_sources
 
     settings.set("REAIM_RUN_ID", run_id, priority="cmdline")
     # Validate sources before the reactor starts, so a bad file is a one-line error.
     sources = load_sources(
         settings.get("REAIM_SOURCES"), only=settings.getlist("REAIM_SOURCE_IDS") or None, site=settings.get("REAIM_SITE")
     )
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(NewsSpider)
-    startup_errors: list[Any] = []
-    process.crawl(crawler).addErrback(startup_errors.append)
-    process.start()
-    if startup_errors:
-        failure = startup_errors[0]
+    crawler, failure = run_news_spider(settings)
+    if failure is not None:
         logger.debug("crawl failed to start:\n%s", failure.getTraceback())
         finish_run(db, run_id, "failed", {}, {"error": failure.getErrorMessage()})
         raise CrawlError(f"the crawl could not start: {failure.type.__name__}: {failure.getErrorMessage()}")

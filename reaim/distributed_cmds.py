@@ -96,12 +96,9 @@ def worker(redis_url: str, sources: Path | None, source_ids: tuple[str, ...], se
       export REAIM_REDIS_PASSWORD=...        # the Redis password, never on the command line
       reaim worker --redis redis://10.0.0.5:6379/0 --until-idle
     """
-    from scrapy.crawler import CrawlerProcess
-
     from crawler.distributed import worker_overrides
     from crawler.sources import SourceError, load_sources
-    from crawler.spiders.news import NewsSpider
-    from reaim.crawl import build_settings
+    from reaim.crawl import build_settings, run_news_spider
 
     bare = _redis_url(redis_url)
     overrides: dict[str, Any] = {"REAIM_REDIS_URL": bare, "REAIM_REDIS_PREFIX": prefix,
@@ -125,13 +122,8 @@ def worker(redis_url: str, sources: Path | None, source_ids: tuple[str, ...], se
         raise click.ClickException(str(exc)) from None
     _preflight(bare, settings.getbool("REAIM_REDIS_ALLOW_INSECURE"))
 
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(NewsSpider)
-    errors: list[Any] = []
-    process.crawl(crawler).addErrback(errors.append)
-    process.start()
-    if errors:
-        failure = errors[0]
+    crawler, failure = run_news_spider(settings)
+    if failure is not None:
         raise click.ClickException(f"the worker could not run: {failure.type.__name__}: {failure.getErrorMessage()}")
     stats = crawler.stats.get_stats() if crawler.stats else {}
 
