@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import codecs
 import collections
-import socket
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
+
+from reaim.loopback import LoopbackServer
 
 SITE_DIR = Path(__file__).resolve().parent
 MANIFEST = "site.yaml"
@@ -184,38 +185,21 @@ class SampleSite:
         self.hits: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], bytes] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._loop: LoopbackServer | None = None
 
     def start(self) -> str:
         """Start serving; return the base URL (``http://127.0.0.1:PORT``, no trailing slash)."""
-        if self._server is not None:
-            return self.base_url
-        handler = type("SampleSiteHandler", (_Handler,), {"site": self})
-        server_cls = ThreadingHTTPServer
-        if ":" in self.host:  # an IPv6 literal such as ::1
-            server_cls = type("ThreadingHTTPServerV6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
-        server = server_cls((self.host, self.port), handler)
-        server.daemon_threads = True
-        host, port = server.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else host
-        self.base_url = f"http://{shown}:{port}"
-        self.port = int(port)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"sample-site:{port}", daemon=True
-        )
-        self._thread.start()
+        if self._loop is None:
+            handler = type("SampleSiteHandler", (_Handler,), {"site": self})
+            self._loop = LoopbackServer(handler, self.host, self.port, name="sample-site")
+            self.base_url, self.port = self._loop.base_url, int(self._loop.port)
+            self._loop.start()
         return self.base_url
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.stop()
 
     def __enter__(self) -> SampleSite:
         self.start()

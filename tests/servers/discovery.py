@@ -34,12 +34,14 @@ import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree
+
+from reaim.loopback import LoopbackServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "discovery"
 PLACEHOLDER = "{BASE}"
@@ -169,26 +171,19 @@ class DiscoveryServer:
         }
         self.pools["english"].extend(extra_english_records())
         self.pages = self._page_index()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._loop: LoopbackServer | None = None
 
     # --- lifecycle --------------------------------------------------------
     def start(self) -> str:
         handler = type("DiscoveryHandler", (_Handler,), {"app": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
+        self._loop = LoopbackServer(handler, name="discovery")
+        self.base_url = self._loop.start()
         return self.base_url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        if self._loop is not None:
+            self._loop.stop()
+        self._loop = None
 
     def __enter__(self) -> DiscoveryServer:
         self.start()

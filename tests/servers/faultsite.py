@@ -40,9 +40,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
+
+from reaim.loopback import LoopbackServer
 
 HTML = "text/html; charset=utf-8"
 
@@ -133,22 +135,18 @@ class FaultSite:
                 with contextlib.suppress(OSError):
                     super().handle()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._loop = LoopbackServer(Handler, poll_interval=0.05, name="fault-site")
+        self.port = self._loop.port
+        self.url = self._loop.base_url
 
     # --- set-up -------------------------------------------------------------
     def __enter__(self) -> FaultSite:
-        self._thread.start()
+        self._loop.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._loop.stop()
 
     def add(self, path: str, body: str | bytes = b"", **kwargs: Any) -> Route:
         route = Route(body=body.encode("utf-8") if isinstance(body, str) else body, **kwargs)

@@ -30,9 +30,11 @@ import math
 import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from reaim.loopback import LoopbackServer
 
 
 class LibreServer:
@@ -81,10 +83,8 @@ class LibreServer:
                 with server._lock:
                     server.log.append((arrived, status))
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._loop = LoopbackServer(Handler, poll_interval=0.05, name="libre")
+        self.url = self._loop.base_url + "/"
 
     def _retry_after(self) -> dict[str, str]:
         value = self.retry_after
@@ -135,9 +135,8 @@ class LibreServer:
         return send(200, json.dumps({"translatedText": translated}).encode())
 
     def __enter__(self) -> LibreServer:
-        self._thread.start()
+        self._loop.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._loop.stop()

@@ -7,8 +7,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from reaim.loopback import LoopbackServer
 
 
 @dataclass
@@ -69,17 +71,15 @@ class NewsSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._loop = LoopbackServer(Handler, name="news-site")
+        self.url = self._loop.base_url
 
     def __enter__(self) -> NewsSite:
-        self._thread.start()
+        self._loop.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._loop.stop()
 
     def add(self, path: str, body: str | bytes = b"", **kwargs: Any) -> Route:
         route = Route(body=body.encode("utf-8") if isinstance(body, str) else body, **kwargs)
