@@ -10,6 +10,7 @@ and exports rely on them.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
@@ -400,7 +401,10 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
     ensure_indexes(db)
     ensure_search_index(db)  # owns its own index, idx_articles_updated_at
     for name, sql in VIEWS.items():
-        db.create_view(name, sql, replace=True)
+        # Stripped: SQLite stores a view's SQL without trailing space, and sqlite-utils replaces the
+        # view unless the text matches; a replaced view is a schema change on every open, which
+        # makes a running Datasette reload its schema mid-request (HTTP 500 seen under a crawl).
+        db.create_view(name, sql.strip(), replace=True)
     ensure_statistics(db)
 
 
@@ -421,6 +425,11 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
+    # sqlite-utils finds out whether SQLite has ON CONFLICT (3.24+) by creating and dropping a
+    # table on the first upsert of each connection: a schema change, which makes a running
+    # Datasette reload its schema and can fail a request (HTTP 500, seen under a crawl). Every
+    # SQLite this project runs on has it; say so instead (attribute of sqlite-utils 4.x, pinned).
+    db._supports_on_conflict = sqlite3.sqlite_version_info >= (3, 24, 0)  # type: ignore[attr-defined]
     db.execute("PRAGMA busy_timeout = 30000")
     db.enable_wal()
     db.execute("PRAGMA foreign_keys = ON")
